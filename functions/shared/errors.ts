@@ -1,0 +1,118 @@
+/**
+ * One error model for the whole broker. Adapters translate foreign errors (jose, the AWS SDK,
+ * fetch) into these at the edge, so code above them never sees library error names.
+ */
+
+export interface BrokerErrorOptions extends ErrorOptions {
+  statusCode: number;
+  /** Stable snake_case code, part of the API. */
+  code: string;
+  /** Whether the message may be shown to the caller. Defaults to true below 500. */
+  expose?: boolean;
+  /** Extra response headers (e.g. Retry-After, WWW-Authenticate). */
+  headers?: Record<string, string>;
+  /** A hint for operators, logged but never sent to the caller. */
+  hint?: string;
+}
+
+export class BrokerError extends Error {
+  readonly statusCode: number;
+  readonly code: string;
+  readonly expose: boolean;
+  readonly headers: Record<string, string>;
+  readonly hint: string | undefined;
+
+  constructor(message: string, options: BrokerErrorOptions) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.statusCode = options.statusCode;
+    this.code = options.code;
+    this.expose = options.expose ?? options.statusCode < 500;
+    this.headers = options.headers ?? {};
+    this.hint = options.hint;
+  }
+}
+
+type Options = Omit<BrokerErrorOptions, 'statusCode' | 'code'> & { code?: string };
+
+/** 400: the request itself is malformed. */
+export class BadRequestError extends BrokerError {
+  constructor(message: string, options: Options = {}) {
+    super(message, { ...options, statusCode: 400, code: options.code ?? 'invalid_request' });
+  }
+}
+
+const bearerChallenge = (code: string, message: string) =>
+  `Bearer error="${code}", error_description="${message.replace(/["\\]/g, '')}"`;
+
+/** 401: the token is missing, malformed, or fails a check. */
+export class InvalidTokenError extends BrokerError {
+  constructor(message: string, options: Options = {}) {
+    const code = options.code ?? 'invalid_token';
+    // RFC 6750 §3: error="invalid_token" for every rejected token; our finer code goes in the body.
+    super(message, {
+      ...options,
+      statusCode: 401,
+      code,
+      headers: { 'WWW-Authenticate': bearerChallenge('invalid_token', message), ...options.headers },
+    });
+  }
+}
+
+/** 401: the token was valid but has expired. */
+export class TokenExpiredError extends InvalidTokenError {
+  constructor(message: string, options: Options = {}) {
+    super(message, { ...options, code: 'token_expired' });
+  }
+}
+
+/** 401: no credentials were presented at all. */
+export class UnauthenticatedError extends BrokerError {
+  constructor(message: string, options: Options = {}) {
+    super(message, {
+      ...options,
+      statusCode: 401,
+      code: options.code ?? 'unauthenticated',
+      // RFC 6750 §3.1: no error code when the request carried no token.
+      headers: { 'WWW-Authenticate': 'Bearer', ...options.headers },
+    });
+  }
+}
+
+/** 403: authenticated, but this request is not allowed (e.g. a cross-site cookie request). */
+export class ForbiddenError extends BrokerError {
+  constructor(message: string, options: Options = {}) {
+    super(message, { ...options, statusCode: 403, code: options.code ?? 'forbidden' });
+  }
+}
+
+/** 429: an upstream quota was hit; the caller may retry after `retryAfterSeconds`. */
+export class ThrottledError extends BrokerError {
+  constructor(message: string, retryAfterSeconds: number, options: Options = {}) {
+    super(message, {
+      ...options,
+      statusCode: 429,
+      code: options.code ?? 'throttled',
+      headers: { 'Retry-After': String(retryAfterSeconds), ...options.headers },
+    });
+  }
+}
+
+/** 502/503/504: an upstream service failed. The message is exposed; details go to the log. */
+export class UpstreamError extends BrokerError {
+  constructor(message: string, options: Options & { statusCode?: 502 | 503 | 504 } = {}) {
+    super(message, {
+      ...options,
+      statusCode: options.statusCode ?? 502,
+      code: options.code ?? 'upstream_error',
+      expose: true,
+    });
+  }
+}
+
+/** 500: the deployment is misconfigured. The caller sees a generic message; the log says what to fix. */
+export class ConfigurationError extends BrokerError {
+  constructor(message: string, options: Options = {}) {
+    super(message, { ...options, statusCode: 500, code: options.code ?? 'misconfigured', expose: false });
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * A tiny structured logger: one JSON line per call, message first, context second.
+ *
+ * Logs are decisions, not data. The redaction below is a safety net for mistakes, not a licence to
+ * pass tokens in: any key that looks like it carries a secret is replaced before it is written.
+ */
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type LogContext = Record<string, unknown>;
+
+export interface Logger {
+  debug(message: string, context?: LogContext): void;
+  info(message: string, context?: LogContext): void;
+  warn(message: string, context?: LogContext): void;
+  error(message: string, context?: LogContext): void;
+  /** A logger that adds `context` to every line (e.g. the request id). */
+  child(context: LogContext): Logger;
+}
+
+const levels: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+const sensitiveKey =
+  /token|secret|password|passwd|authorization|cookie|credential|session|code_verifier|verifier|nonce|^code$|assertion|accesskey|secretkey|ssn|cpr|socialno|hetu|personnummer/i;
+const jwtLike = /eyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]*/g;
+
+/** Replaces values of sensitive keys, and anything shaped like a JWT, with a marker. */
+export function redact(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return value.replace(jwtLike, '[redacted-jwt]');
+  if (value === null || typeof value !== 'object') return value;
+  if (depth > 6) return '[truncated]';
+  if (value instanceof Error) {
+    return { name: value.name, message: redact(value.message, depth + 1) };
+  }
+  if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
+    out[key] = sensitiveKey.test(key) ? '[redacted]' : redact(v, depth + 1);
+  }
+  return out;
+}
+
+function parseLevel(value: string | undefined): LogLevel {
+  const lower = value?.toLowerCase();
+  if (lower === 'trace' || lower === 'debug') return 'debug';
+  if (lower === 'warn' || lower === 'error' || lower === 'info') return lower;
+  if (lower === 'fatal') return 'error';
+  return 'info';
+}
+
+export interface LoggerOptions {
+  level?: LogLevel;
+  /** Where lines go; defaults to stdout. Tests capture lines here. */
+  write?: (line: string) => void;
+  base?: LogContext;
+}
+
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const threshold = levels[options.level ?? 'info'];
+  const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const base = options.base ?? {};
+  const emit = (level: LogLevel, message: string, context?: LogContext) => {
+    if (levels[level] < threshold) return;
+    const line = {
+      level: level.toUpperCase(),
+      timestamp: new Date().toISOString(),
+      message,
+      ...base,
+      ...context,
+    };
+    write(JSON.stringify(redact(line)));
+  };
+  return {
+    debug: (m, c) => emit('debug', m, c),
+    info: (m, c) => emit('info', m, c),
+    warn: (m, c) => emit('warn', m, c),
+    error: (m, c) => emit('error', m, c),
+    child: (context) => createLogger({ ...options, base: { ...base, ...context } }),
+  };
+}
+
+/**
+ * The container's logger. Lambda sets AWS_LAMBDA_LOG_LEVEL from the template's LoggingConfig;
+ * LOG_LEVEL is the local equivalent.
+ */
+export const log: Logger = createLogger({
+  level: parseLevel(process.env.AWS_LAMBDA_LOG_LEVEL ?? process.env.LOG_LEVEL),
+});
