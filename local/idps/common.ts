@@ -161,6 +161,9 @@ export async function startStandIn(options: StandInOptions, spec: StandInSpec): 
     });
   }
 
+  // Clients live in the provider's store rather than in its static `clients` setting: static
+  // clients are fixed at construction, stored ones are re-read, so a setting such as Idura's
+  // user-info strategy can change a client's metadata while the stand-in runs.
   const clients = adapter('Client');
   const registerClients = (): void => {
     for (const client of options.clients) {

@@ -86,12 +86,13 @@ function signInPage(params: InteractionParams): SignInPage {
       ['Application', stringParam(params, 'client_id') ?? ''],
       ['Requested scope', scope],
     ],
-    choices: IDME_IDENTITIES.map((identity) => ({
-      identity,
-      note: requested.has(identity.policy)
-        ? `verified for the requested ${policyLabel(identity.policy)} policy`
-        : `verified for the ${policyLabel(identity.policy)} policy`,
-    })),
+    // Every identity is offered whatever the policy, so a test can pick any; the page only marks
+    // those verified for a requested policy.
+    choices: IDME_IDENTITIES.map((identity) =>
+      requested.has(identity.policy)
+        ? { identity, note: `fits the requested ${policyLabel(identity.policy)} policy` }
+        : { identity },
+    ),
   };
 }
 

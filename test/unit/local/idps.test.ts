@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { compactDecrypt, createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import type { StandIn } from '../../../local/idps/common.ts';
+import { IDME_IDENTITIES, IDURA_IDENTITIES } from '../../../local/idps/identities.ts';
 import { startIdmeStandIn } from '../../../local/idps/idme.ts';
 import type { IduraStandIn } from '../../../local/idps/idura.ts';
 import { startIduraStandIn } from '../../../local/idps/idura.ts';
@@ -167,6 +168,23 @@ async function verifiedClaims(
 function testIds(page: string): string[] {
   return [...page.matchAll(/data-testid="identity-([^"]+)"/g)].map(([, id]) => id ?? '');
 }
+
+describe('test identities', () => {
+  it('give every ID.me identity a 32-hex sub equal to its uuid', () => {
+    for (const identity of IDME_IDENTITIES) {
+      assert.match(identity.sub, /^[0-9a-f]{32}$/, identity.id);
+      assert.equal(identity.claims.uuid, identity.sub, identity.id);
+    }
+  });
+
+  it('give every Idura identity a braced GUID sub and the matching nameidentifier', () => {
+    for (const identity of IDURA_IDENTITIES) {
+      assert.match(identity.sub, /^\{[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}\}$/, identity.id);
+      assert.equal(identity.claims.nameidentifier, identity.sub.replace(/[{}-]/g, ''), identity.id);
+      assert.equal(identity.claims.identityscheme, identity.scheme, identity.id);
+    }
+  });
+});
 
 describe('ID.me stand-in', () => {
   let idme: StandIn;
