@@ -1,0 +1,140 @@
+/**
+ * Cognito pre token generation trigger (V1_0, V2_0, V3_0): one canonical, versioned claim set for
+ * users federated from ID.me or Idura Verify. Wiring only; the rules live in shared/claims/.
+ *
+ * A thrown error would fail the sign-in and put its message in the user's callback URL, so this
+ * handler never throws: whatever goes wrong, it answers, and the log says what it decided.
+ */
+import { canonicalClaimsFor } from '../shared/claims/canonical.ts';
+import { type ProviderTable, parseProviderTable } from '../shared/claims/providers.ts';
+import {
+  buildSuppressOnlyResponse,
+  buildV1Details,
+  buildV2Details,
+  groupOverrideFrom,
+} from '../shared/claims/response.ts';
+import {
+  clientCredentialsSource,
+  type PreTokenEvent,
+  type UserAttributes,
+  userTriggerSources,
+} from '../shared/claims/types.ts';
+import { type Logger, log } from '../shared/log.ts';
+
+export interface TriggerDeps {
+  providers: ProviderTable;
+  log: Logger;
+  now: () => Date;
+}
+
+type Shape = 'v1' | 'v2';
+
+/** The response shape the configured trigger version expects; undefined for versions we do not know. */
+function shapeOf(event: PreTokenEvent): Shape | undefined {
+  const version = String(event.version);
+  if (version === '1') return 'v1';
+  if (version === '2' || version === '3') return 'v2';
+  return undefined;
+}
+
+function attributesOf(event: PreTokenEvent): UserAttributes | undefined {
+  const attributes = event.request?.userAttributes;
+  return typeof attributes === 'object' && attributes !== null && !Array.isArray(attributes)
+    ? attributes
+    : undefined;
+}
+
+/** The trigger source for the log, only when it is one Cognito documents. */
+function sourceOf(event: PreTokenEvent): string {
+  const source: unknown = event.triggerSource;
+  return source === clientCredentialsSource || userTriggerSources.some((s) => s === source)
+    ? String(source)
+    : 'other';
+}
+
+/** Builds the handler around its collaborators; tests pass a provider table, a logger and a clock. */
+export function createHandler(deps: TriggerDeps): (event: PreTokenEvent) => Promise<PreTokenEvent> {
+  return async (event) => {
+    if (typeof event !== 'object' || event === null) return event;
+    const context = {
+      version: typeof event.version === 'string' ? event.version : 'other',
+      source: sourceOf(event),
+    };
+    let shape: Shape | undefined;
+    let attributes: UserAttributes | undefined;
+    try {
+      shape = shapeOf(event);
+      attributes = attributesOf(event);
+      if (shape === undefined) {
+        deps.log.warn('claims unchanged', { ...context, decision: 'unknown-version' });
+        return event;
+      }
+      if (event.triggerSource === clientCredentialsSource) {
+        deps.log.info('claims unchanged', { ...context, decision: 'machine-to-machine' });
+        return event;
+      }
+      if (attributes === undefined) {
+        deps.log.warn('claims unchanged', { ...context, decision: 'no-user-attributes' });
+        return event;
+      }
+      const outcome = canonicalClaimsFor(attributes, deps.providers, { now: deps.now() });
+      if (outcome.decision !== 'normalized') {
+        deps.log.info('claims unchanged', { ...context, decision: outcome.decision });
+        return event;
+      }
+      const groups = groupOverrideFrom(event.request.groupConfiguration);
+      event.response =
+        shape === 'v1'
+          ? { ...event.response, claimsOverrideDetails: buildV1Details(outcome.claims, attributes, groups) }
+          : {
+              ...event.response,
+              claimsAndScopeOverrideDetails: buildV2Details(outcome.claims, attributes, groups),
+            };
+      deps.log.info('claims normalized', {
+        ...context,
+        decision: 'normalized',
+        provider: outcome.origin.providerName,
+        idp: outcome.origin.idp,
+        idpEnv: outcome.origin.env,
+        rejected: outcome.rejected,
+      });
+      return event;
+    } catch (error) {
+      return fallback(event, shape, attributes, error, deps.log);
+    }
+  };
+}
+
+/**
+ * After an unexpected error: add nothing and suppress every raw attribute (so nothing
+ * un-normalised reaches the token), but let the sign-in go on. Only the error's name is logged; its
+ * message could quote an attribute value.
+ */
+function fallback(
+  event: PreTokenEvent,
+  shape: Shape | undefined,
+  attributes: UserAttributes | undefined,
+  error: unknown,
+  logger: Logger,
+): PreTokenEvent {
+  const errorName = error instanceof Error ? error.name : typeof error;
+  try {
+    if (shape !== undefined && attributes !== undefined) {
+      const groups = groupOverrideFrom(event.request?.groupConfiguration);
+      event.response = { ...event.response, ...buildSuppressOnlyResponse(shape, attributes, groups) };
+    }
+    logger.error('claims not normalized; raw attributes suppressed', { decision: 'fallback', errorName });
+  } catch {
+    logger.error('claims not normalized; event returned unchanged', { decision: 'fallback', errorName });
+  }
+  return event;
+}
+
+const parsedProviders = parseProviderTable(process.env);
+if (parsedProviders.problems.length > 0) {
+  log.error('PROVIDER_TABLE ignored; using the default provider table', {
+    problems: parsedProviders.problems,
+  });
+}
+
+export const handler = createHandler({ providers: parsedProviders.table, log, now: () => new Date() });
