@@ -82,6 +82,8 @@ export function assembleClaims(origin: Origin, profile: Profile, rejected: Claim
   if (out.email === undefined) delete out.email_verified;
 
   const assurance = cleanAssurance(out.assurance);
+  if (out.assurance?.source_acr !== undefined && assurance?.source_acr === undefined)
+    rejected.push('assurance');
   if (assurance === undefined) delete out.assurance;
   else {
     out.assurance = assurance;

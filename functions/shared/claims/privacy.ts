@@ -67,9 +67,10 @@ export function isNationalIdName(name: string): boolean {
  * - nine or more consecutive digits: SSN (9), CPR (10), personnummer (10/12), fødselsnummer (11);
  * - SSN with separators: 123-45-6789;
  * - six digits, a separator or Finnish century sign, three digits and a check character: CPR
- *   (010170-1234), personnummer (121212-1212, also inside 19121212-1212), HETU (070770-905D).
+ *   (010170-1234), personnummer (121212-1212), HETU (070770-905D);
+ * - the long personnummer: 19121212-1212.
  */
-const nationalIdShape = /\d{9,}|\d{3}[- ]\d{2}[- ]\d{4}|\d{6}[-+a-fu-y]\d{3}[\da-y]/i;
+const nationalIdShape = /\d{9,}|\d{3}[- ]\d{2}[- ]\d{4}|\d{6}[-+a-fu-y]\d{3}[\da-y]|\d{8}[-+]\d{4}/i;
 const wholeNationalId = new RegExp(`^(?:${nationalIdShape.source})$`, 'i');
 
 /** Whether free text (a name, an email) carries something shaped like a national identifier. */

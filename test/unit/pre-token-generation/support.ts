@@ -91,3 +91,19 @@ export function userEvent(attributes: Record<string, string>, version: '1' | '2'
 export function origin(idp: Idp, userId = 'subject-1', env = 'production'): Origin {
   return { providerName: idp === 'idme' ? 'IDme' : 'Idura', idp, env, userId };
 }
+
+/** Sample national identifiers in the formats each country writes them (all fictitious). */
+export const nationalIdSamples = [
+  ['US SSN', '796104437'],
+  ['US SSN with dashes', '796-10-4437'],
+  ['Danish CPR', '0101701234'],
+  ['Danish CPR with dash', '010170-1234'],
+  ['Swedish personnummer (12 digits)', '191212121212'],
+  ['Swedish personnummer with dash', '19121212-1212'],
+  ['Swedish personnummer (short)', '121212-1212'],
+  ['Swedish personnummer, over 100 years old', '121212+1212'],
+  ['Norwegian fødselsnummer', '01017012345'],
+  ['Finnish HETU', '070770-905D'],
+  ['Finnish HETU, 2000s', '010105A123N'],
+  ['Finnish HETU, new century sign', '010105Y123N'],
+] as const;
