@@ -31,7 +31,7 @@ type Shape = 'v1' | 'v2';
 
 /** The response shape the configured trigger version expects; undefined for versions we do not know. */
 function shapeOf(event: PreTokenEvent): Shape | undefined {
-  const version = String(event.version);
+  const version = versionOf(event);
   if (version === '1') return 'v1';
   if (version === '2' || version === '3') return 'v2';
   return undefined;
@@ -42,6 +42,19 @@ function attributesOf(event: PreTokenEvent): UserAttributes | undefined {
   return typeof attributes === 'object' && attributes !== null && !Array.isArray(attributes)
     ? attributes
     : undefined;
+}
+
+/** The incoming response object, to keep any field we do not set; Cognito sends one with null fields. */
+function responseOf(event: PreTokenEvent): PreTokenEvent['response'] {
+  const response: unknown = event.response;
+  return typeof response === 'object' && response !== null && !Array.isArray(response) ? event.response : {};
+}
+
+/** `"1"`, `"2"` or `"3"` (also when sent as a number), otherwise `"other"`. */
+function versionOf(event: PreTokenEvent): string {
+  const version: unknown = event.version;
+  const text = typeof version === 'string' || typeof version === 'number' ? String(version) : '';
+  return ['1', '2', '3'].includes(text) ? text : 'other';
 }
 
 /** The trigger source for the log, only when it is one Cognito documents. */
@@ -56,13 +69,10 @@ function sourceOf(event: PreTokenEvent): string {
 export function createHandler(deps: TriggerDeps): (event: PreTokenEvent) => Promise<PreTokenEvent> {
   return async (event) => {
     if (typeof event !== 'object' || event === null) return event;
-    const context = {
-      version: typeof event.version === 'string' ? event.version : 'other',
-      source: sourceOf(event),
-    };
     let shape: Shape | undefined;
     let attributes: UserAttributes | undefined;
     try {
+      const context = { version: versionOf(event), source: sourceOf(event) };
       shape = shapeOf(event);
       attributes = attributesOf(event);
       if (shape === undefined) {
@@ -85,9 +95,12 @@ export function createHandler(deps: TriggerDeps): (event: PreTokenEvent) => Prom
       const groups = groupOverrideFrom(event.request.groupConfiguration);
       event.response =
         shape === 'v1'
-          ? { ...event.response, claimsOverrideDetails: buildV1Details(outcome.claims, attributes, groups) }
+          ? {
+              ...responseOf(event),
+              claimsOverrideDetails: buildV1Details(outcome.claims, attributes, groups),
+            }
           : {
-              ...event.response,
+              ...responseOf(event),
               claimsAndScopeOverrideDetails: buildV2Details(outcome.claims, attributes, groups),
             };
       deps.log.info('claims normalized', {
@@ -121,7 +134,7 @@ function fallback(
   try {
     if (shape !== undefined && attributes !== undefined) {
       const groups = groupOverrideFrom(event.request?.groupConfiguration);
-      event.response = { ...event.response, ...buildSuppressOnlyResponse(shape, attributes, groups) };
+      event.response = { ...responseOf(event), ...buildSuppressOnlyResponse(shape, attributes, groups) };
     }
     logger.error('claims not normalized; raw attributes suppressed', { decision: 'fallback', errorName });
   } catch {

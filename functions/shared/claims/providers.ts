@@ -98,12 +98,16 @@ export function parseIdentities(value: unknown): LinkedIdentity[] {
     if (typeof entry !== 'object' || entry === null) continue;
     const e = entry as Record<string, unknown>;
     if (typeof e.providerName !== 'string' || e.providerName === '') continue;
-    const created = Number(e.dateCreated);
+    const created =
+      typeof e.dateCreated === 'number' ||
+      (typeof e.dateCreated === 'string' && /^\d{1,15}$/.test(e.dateCreated))
+        ? Number(e.dateCreated)
+        : Number.POSITIVE_INFINITY;
     out.push({
       providerName: e.providerName,
       userId: typeof e.userId === 'string' ? e.userId : undefined,
       isPrimary: parseBoolean(e.primary) === true,
-      dateCreated: typeof e.dateCreated !== 'boolean' && Number.isFinite(created) ? created : Infinity,
+      dateCreated: Number.isFinite(created) ? created : Number.POSITIVE_INFINITY,
     });
   }
   return out;

@@ -10,16 +10,21 @@ import { containsNationalId } from './privacy.ts';
 const maxNameLength = 256;
 const maxEmailLength = 254;
 
-/** The attribute as a trimmed, NFC-normalized string, or undefined when missing or blank. */
+/** Lone UTF-16 surrogates: not text, and they break the token's JSON for some consumers. */
+const brokenText = /\p{Cs}/u;
+
+/** The attribute as a trimmed, NFC-normalized string, or undefined when missing, blank or not well-formed. */
 export function text(value: unknown): string | undefined {
-  if (typeof value !== 'string') return undefined;
+  if (typeof value !== 'string' || brokenText.test(value)) return undefined;
   const trimmed = value.normalize('NFC').trim();
   return trimmed === '' ? undefined : trimmed;
 }
 
-// Control characters, and invisible format characters that make equal-looking names differ.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point.
-const invisible = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]/g;
+// Control characters and line/paragraph separators become spaces; invisible format characters
+// (zero-width space, bidi controls, BOM) are removed, so equal-looking names are equal.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point.
+const controls = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+const invisible = /[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]/g;
 
 /**
  * A person's name part: Unicode NFC, trimmed, inner whitespace collapsed, case kept as delivered
@@ -29,8 +34,13 @@ const invisible = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\
  * @example normalizeName('  Åse   Ødegård ') // 'Åse Ødegård'
  */
 export function normalizeName(value: unknown): string | undefined {
-  if (typeof value !== 'string') return undefined;
-  const cleaned = value.replace(invisible, ' ').normalize('NFC').replace(/\s+/gu, ' ').trim();
+  if (typeof value !== 'string' || brokenText.test(value)) return undefined;
+  const cleaned = value
+    .replace(controls, ' ')
+    .replace(invisible, '')
+    .normalize('NFC')
+    .replace(/\s+/gu, ' ')
+    .trim();
   if (cleaned.length > maxNameLength || !/\p{L}/u.test(cleaned) || containsNationalId(cleaned))
     return undefined;
   return cleaned;

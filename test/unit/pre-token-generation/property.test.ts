@@ -221,6 +221,9 @@ const scenario = fc.tuple(fc.tuple(nationalId, nationalId, nationalId), envelope
   return { ids, event: JSON.parse(json) as unknown };
 });
 
+/** Values JSON never produces but a careless caller might: null prototypes, boxed values, maps. */
+const junk = fc.anything({ withNullPrototype: true, withBoxedValues: true, withMap: true, withSet: true });
+
 interface Emitted {
   added: Record<string, unknown>[];
   suppressed: string[];
@@ -315,17 +318,17 @@ describe('pre-token-generation properties', () => {
     await fc.assert(
       fc.asyncProperty(
         fc.record({
-          version: fc.oneof(fc.constantFrom('1', '2', '3'), fc.anything()),
-          triggerSource: fc.oneof(fc.constant('TokenGeneration_HostedAuth'), fc.anything()),
+          version: fc.oneof(fc.constantFrom('1', '2', '3'), junk),
+          triggerSource: fc.oneof(fc.constant('TokenGeneration_HostedAuth'), junk),
           request: fc.oneof(
-            fc.anything(),
-            fc.record({ userAttributes: fc.anything(), groupConfiguration: fc.anything() }),
+            junk,
+            fc.record({ userAttributes: junk, groupConfiguration: junk }),
             fc.record({
-              userAttributes: fc.dictionary(fc.string(), fc.anything(), { maxKeys: 8 }),
-              groupConfiguration: fc.anything(),
+              userAttributes: fc.dictionary(fc.string(), junk, { maxKeys: 8 }),
+              groupConfiguration: junk,
             }),
           ),
-          response: fc.anything(),
+          response: junk,
         }),
         async (event) => {
           await handler(event as unknown as PreTokenEvent);
