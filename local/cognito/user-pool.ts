@@ -1,0 +1,260 @@
+// Amazon Cognito user pool stand-in for the offline stack: the hosted-UI OAuth endpoints, the pool
+// issuer (discovery, JWKS) and federation to the local ID.me / Idura stand-ins, configured from
+// template.yaml (identity providers, attribute mapping, app client, schema, pre-token-generation
+// trigger). Behaviour: ../shared/reference/cognito-user-pool-oauth.md.
+//
+//   user-pool.ts      options, start-up, the handle tests and `npm start` use   (this file)
+//   pool-config.ts    what is read from the template
+//   routes.ts         the HTTP endpoints
+//   federation.ts     the pool as relying party of the upstream IdPs
+//   attributes.ts     attribute mapping and the user directory
+//   trigger.ts        the pre-token-generation function: event, worker, response
+//   tokens.ts         keys, JWKS, ID/access/refresh tokens
+
+import { createServer } from 'node:http';
+import type { TemplateResolver } from '../template.ts';
+import { type StoredUser, UserDirectory } from './attributes.ts';
+import { UpstreamClient, type UpstreamIdp } from './federation.ts';
+import { closeServer, listen, page, sendHtml } from './http.ts';
+import { readPoolConfig } from './pool-config.ts';
+import { type AppClient, createRouter, type PoolRuntime, type UserPoolFaults } from './routes.ts';
+import { createPoolKeys } from './tokens.ts';
+import { TriggerRunner } from './trigger.ts';
+
+export type { StoredUser } from './attributes.ts';
+export type { UpstreamIdp } from './federation.ts';
+export type { EndpointFault, UserPoolFaults } from './routes.ts';
+
+export interface UserPoolClientOptions {
+  readonly clientId: string;
+  /** Omit for a public client. */
+  readonly clientSecret?: string;
+  readonly callbackUrls: readonly string[];
+  readonly logoutUrls?: readonly string[];
+  /** Logical id of the template's AWS::Cognito::UserPoolClient whose settings apply; default the first. */
+  readonly templateClient?: string;
+}
+
+export interface TokenLifetimes {
+  readonly idTokenSeconds?: number;
+  readonly accessTokenSeconds?: number;
+  readonly refreshTokenSeconds?: number;
+}
+
+export interface UserPoolStandInOptions {
+  /** 0 (default) picks a free port. */
+  readonly port?: number;
+  /** Interface to bind; default 127.0.0.1. */
+  readonly host?: string;
+  /** Host name in every URL; default localhost. */
+  readonly publicHost?: string;
+  readonly region?: string;
+  /** Default `<region>_OfflinePool`. */
+  readonly userPoolId?: string;
+  readonly clients: readonly UserPoolClientOptions[];
+  /** template.yaml, resolved with the local parameter values. */
+  readonly template: TemplateResolver;
+  /** Per Cognito provider name (e.g. IDmeSandbox): the local IdP stand-in replacing `oidc_issuer`. */
+  readonly upstream?: Readonly<Record<string, UpstreamIdp>>;
+  /** Default: the template app client's validity settings. */
+  readonly tokenLifetimes?: TokenLifetimes;
+  /** Clock in epoch milliseconds: token times, code, session and refresh expiry. */
+  readonly now?: () => number;
+  /** Default true: no console output, the trigger's logs are dropped too. */
+  readonly quiet?: boolean;
+  /** Directory template paths (CodeUri, EntryPoints) are relative to; default the repository root. */
+  readonly projectRoot?: string;
+  /** Extra environment for the trigger function, over its template environment. */
+  readonly triggerEnvironment?: Readonly<Record<string, string>>;
+  /** How long to wait for the IdPs' endpoints; default 5000 ms. */
+  readonly upstreamTimeoutMs?: number;
+}
+
+export interface UserPoolStandIn {
+  /** The hosted-UI domain, e.g. http://localhost:9229 (no trailing slash). */
+  readonly url: string;
+  /** `<url>/<userPoolId>`; discovery at `<issuer>/.well-known/openid-configuration`. */
+  readonly issuer: string;
+  readonly jwksUri: string;
+  readonly userPoolId: string;
+  readonly region: string;
+  /** The identity pool's logins key (and provider name) for this pool: the issuer without scheme. */
+  readonly loginsKey: string;
+  /** Cognito provider names of the template (e.g. IDmeSandbox, IduraTest). */
+  readonly providerNames: readonly string[];
+  users(): readonly StoredUser[];
+  /** Points a template provider at a local IdP (e.g. once its port is known). */
+  setUpstream(providerName: string, upstream: UpstreamIdp): void;
+  /** Replaces the active faults; call with no argument to clear them. */
+  setFault(faults?: UserPoolFaults): void;
+  /** Requests per endpoint: authorize, login, idpresponse, token, userInfo, revoke, logout, discovery, jwks. */
+  readonly calls: Readonly<Record<string, number>>;
+  /**
+   * What an identity pool's ServerSideTokenCheck asks: false when the token's session was revoked
+   * (refresh token revoked or global sign-out) or the user is gone or disabled.
+   */
+  isTokenActive(claims: Readonly<Record<string, unknown>>): boolean;
+  /** Revokes every refresh token of a user and the tokens minted from them (AdminUserGlobalSignOut). */
+  globalSignOut(username: string): void;
+  /** Deletes a user (AdminDeleteUser); their tokens stop working. */
+  deleteUser(username: string): boolean;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the user pool stand-in.
+ *
+ * @throws Error when the port is taken, the template has no single user pool, a client names an
+ *   unknown template client, an upstream names an unknown provider, or the trigger cannot be located.
+ * @example
+ * const pool = await startUserPoolStandIn({
+ *   template: new TemplateResolver(readTemplate(), { parameters }),
+ *   clients: [{ clientId: 'local-client', clientSecret: 's3cret', callbackUrls: ['http://localhost:3000/auth/callback'] }],
+ *   upstream: { IDmeSandbox: { issuer: idme.issuer, clientId: 'local-broker', clientSecret: 'local-broker-secret' } },
+ * });
+ */
+export async function startUserPoolStandIn(options: UserPoolStandInOptions): Promise<UserPoolStandIn> {
+  const host = options.host ?? '127.0.0.1';
+  const publicHost = options.publicHost ?? 'localhost';
+  const region = options.region ?? 'us-east-1';
+  const userPoolId = options.userPoolId ?? `${region}_OfflinePool`;
+  const now = options.now ?? Date.now;
+  const quiet = options.quiet ?? true;
+  const config = readPoolConfig(options.template, {
+    region,
+    ...(options.projectRoot === undefined ? {} : { projectRoot: options.projectRoot }),
+    triggerEnvironment: { ...options.triggerEnvironment },
+  });
+  const clients = new Map<string, AppClient>();
+  const defaultTemplateClient = [...config.clients.keys()][0];
+  for (const client of options.clients) {
+    const logicalId = client.templateClient ?? defaultTemplateClient;
+    const settings = logicalId === undefined ? undefined : config.clients.get(logicalId);
+    if (settings === undefined) {
+      throw new Error(
+        `user pool stand-in: no AWS::Cognito::UserPoolClient ${logicalId ?? ''} in the template`,
+      );
+    }
+    const lifetimes = options.tokenLifetimes ?? {};
+    clients.set(client.clientId, {
+      clientId: client.clientId,
+      clientSecret: client.clientSecret,
+      callbackUrls: [...client.callbackUrls],
+      logoutUrls: [...(client.logoutUrls ?? [])],
+      settings,
+      idTokenSeconds: lifetimes.idTokenSeconds ?? settings.idTokenSeconds,
+      accessTokenSeconds: lifetimes.accessTokenSeconds ?? settings.accessTokenSeconds,
+      refreshTokenSeconds: lifetimes.refreshTokenSeconds ?? settings.refreshTokenSeconds,
+    });
+  }
+
+  const keys = await createPoolKeys();
+  const trigger =
+    config.trigger === undefined ? undefined : new TriggerRunner(config.trigger, { region, quiet });
+  const log = (message: string, context?: Record<string, unknown>): void => {
+    if (!quiet) console.error(`user pool stand-in: ${message}`, context ?? '');
+  };
+
+  let handle = createRouterPlaceholder();
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (!quiet) console.error('user pool stand-in: request failed', error);
+      if (!res.headersSent) sendHtml(res, 500, page('Something went wrong', '<h1>Something went wrong</h1>'));
+      else res.end();
+    });
+  });
+  const port = await listen(server, options.port ?? 0, host, 'user pool stand-in');
+  const url = `http://${publicHost}:${port}`;
+  const issuer = `${url}/${userPoolId}`;
+  const upstreamOptions = {
+    redirectUri: `${url}/oauth2/idpresponse`,
+    timeoutMs: options.upstreamTimeoutMs ?? 5000,
+    now,
+  };
+  const upstream = new Map<string, UpstreamClient>();
+  const setUpstream = (providerName: string, idp: UpstreamIdp): void => {
+    if (!config.providers.has(providerName)) {
+      throw new Error(
+        `user pool stand-in: the template has no identity provider ${providerName}; it has ${[...config.providers.keys()].join(', ')}`,
+      );
+    }
+    upstream.set(providerName, new UpstreamClient(providerName, idp, upstreamOptions));
+  };
+  try {
+    for (const [name, idp] of Object.entries(options.upstream ?? {})) setUpstream(name, idp);
+  } catch (error) {
+    await closeServer(server);
+    throw error;
+  }
+
+  const calls: Record<string, number> = {};
+  const runtime: PoolRuntime = {
+    url,
+    issuer,
+    region,
+    userPoolId,
+    config,
+    clients,
+    upstream,
+    users: new UserDirectory(userPoolId, config.schema),
+    keys,
+    trigger,
+    now,
+    log,
+    faults: {},
+    calls,
+    pending: new Map(),
+    codes: new Map(),
+    refreshTokens: new Map(),
+    revokedOrigins: new Set(),
+    sessions: new Map(),
+  };
+  handle = createRouter(runtime);
+
+  const revokeWhere = (matches: (username: string) => boolean): void => {
+    for (const session of runtime.refreshTokens.values()) {
+      if (matches(session.username)) runtime.revokedOrigins.add(session.originJti);
+    }
+    for (const [id, session] of runtime.sessions) if (matches(session.username)) runtime.sessions.delete(id);
+  };
+
+  return {
+    url,
+    issuer,
+    jwksUri: `${issuer}/.well-known/jwks.json`,
+    userPoolId,
+    region,
+    loginsKey: issuer.replace(/^https?:\/\//, ''),
+    providerNames: [...config.providers.keys()],
+    users: () => runtime.users.list(),
+    setUpstream,
+    setFault(faults: UserPoolFaults = {}): void {
+      runtime.faults = { ...faults };
+    },
+    calls,
+    isTokenActive(claims) {
+      const username = claims['cognito:username'] ?? claims.username;
+      const user = typeof username === 'string' ? runtime.users.get(username) : undefined;
+      if (user === undefined || !user.enabled || claims.sub !== user.sub) return false;
+      return !(typeof claims.origin_jti === 'string' && runtime.revokedOrigins.has(claims.origin_jti));
+    },
+    globalSignOut(username) {
+      const lower = username.toLowerCase();
+      revokeWhere((name) => name.toLowerCase() === lower);
+    },
+    deleteUser(username) {
+      const lower = username.toLowerCase();
+      revokeWhere((name) => name.toLowerCase() === lower);
+      return runtime.users.delete(username);
+    },
+    async close() {
+      await Promise.all([closeServer(server), trigger?.close()]);
+    },
+  };
+}
+
+function createRouterPlaceholder(): ReturnType<typeof createRouter> {
+  return async (_req, res) => {
+    res.writeHead(503).end();
+  };
+}
