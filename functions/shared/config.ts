@@ -1,3 +1,5 @@
+import { type CookieKeySet, cookieKeysExample, parseCookieKeySet } from './auth/keyring.ts';
+
 /**
  * Configuration is parsed, not read: each `parse*Config(env)` is pure, checks every variable at once,
  * reports all problems in one ConfigError, and returns a frozen, typed object. Only the handlers pass
@@ -38,7 +40,7 @@ export class EnvReader {
   }
 
   matching(name: string, pattern: RegExp, example: string, value = this.optional(name)): string | undefined {
-    if (value !== undefined && !pattern.test(value)) {
+    if (value !== undefined && value !== '' && !pattern.test(value)) {
       this.problems.push(`${name} "${value}" is not valid: expected something like ${example}`);
       return undefined;
     }
@@ -260,4 +262,213 @@ export function readOrigins(r: EnvReader): string[] {
     }
   }
   return origins;
+}
+
+// ---------------------------------------------------------------- sign-in (issue 5)
+
+/**
+ * Where a secret comes from. A plain environment value is for local runs only (parseAuthConfig refuses
+ * it in a deployed Lambda); in AWS the value is a Secrets Manager secret id, read by auth/secrets.ts.
+ */
+export type SecretSetting<Plain> =
+  | { source: 'environment'; value: Plain }
+  | { source: 'secrets-manager'; secretId: string };
+
+/** The user pool's OAuth endpoints, all on the hosted-UI domain. */
+export interface OAuthEndpoints {
+  authorize: string;
+  token: string;
+  revoke: string;
+  logout: string;
+}
+
+export interface AuthConfig extends TokenConfig {
+  /** Hosted-UI base URL, e.g. https://<prefix>.auth.<region>.amazoncognito.com (no trailing slash). */
+  cognitoDomainUrl: string;
+  endpoints: OAuthEndpoints;
+  /** The app client's secret; undefined when this function does not call the token endpoint. */
+  clientSecret: SecretSetting<string> | undefined;
+  cookieKeys: SecretSetting<CookieKeySet>;
+  /** Where the broker's API is reached, e.g. https://api.example.com (no trailing slash). */
+  publicBaseUrl: string;
+  /** Origin of publicBaseUrl: relative return_to paths land here. */
+  selfOrigin: string;
+  /** publicBaseUrl + /auth/callback, exactly as registered on the app client. */
+  callbackUrl: string;
+  /** Served over https: cookies get `Secure` and the `__Host-`/`__Secure-` prefixes. */
+  secureCookies: boolean;
+  /** Cognito provider names a user may pick (`identity_provider`), e.g. IDmeSandbox, IduraTest. */
+  identityProviders: readonly string[];
+  /** Space-separated scopes for /oauth2/authorize; always includes openid. */
+  scopes: string;
+  /** Frontend origins; the first is the default return_to and the Cognito logout_uri fallback. */
+  allowedOrigins: readonly string[];
+  sessionMaxAgeSeconds: number;
+  /** When set, the callback resolves the identity id at sign-in (GetId). */
+  identityPoolId: string | undefined;
+  cognitoIdentityEndpoint: string | undefined;
+}
+
+/** What a particular function needs beyond the common sign-in settings. */
+export interface AuthNeeds {
+  /** The function calls /oauth2/token or /oauth2/revoke (callback, logout, credentials). */
+  clientSecret?: boolean;
+  /** The function starts sign-ins (login). */
+  identityProviders?: boolean;
+}
+
+const defaultScopes = 'openid email profile';
+const providerNamePattern = /^[^\s,_][^\s,]{0,30}[^\s,_]$|^[^\s,_]$/;
+const scopePattern = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
+
+/**
+ * Configuration of the sign-in functions (login, callback, session, logout) and of session support in
+ * /credentials. Every variable is checked in one pass; secrets are never quoted in problems.
+ *
+ * @throws ConfigError listing every problem.
+ * @example const config = parseAuthConfig(process.env, { clientSecret: true });
+ */
+export function parseAuthConfig(env: Env, needs: AuthNeeds = {}): Readonly<AuthConfig> {
+  const r = new EnvReader(env);
+  const token = readTokenConfig(r);
+  const cognitoDomainUrl =
+    r.url(
+      'COGNITO_DOMAIN_URL',
+      r.required(
+        'COGNITO_DOMAIN_URL',
+        'the hosted-UI base URL, e.g. https://<prefix>.auth.<region>.amazoncognito.com (locally http://localhost:<port>)',
+      ),
+    ) ?? '';
+  const publicBaseUrl =
+    r.url(
+      'PUBLIC_BASE_URL',
+      r.required('PUBLIC_BASE_URL', "the broker API's public origin, e.g. https://api.example.com"),
+    ) ?? '';
+  const deployed = env.AWS_LAMBDA_FUNCTION_NAME !== undefined && env.AWS_SAM_LOCAL !== 'true';
+  const clientSecret = readSecretSetting(r, {
+    plain: 'USER_POOL_CLIENT_SECRET',
+    secretId: 'CLIENT_SECRET_ID',
+    what: 'the app client secret (Secrets Manager secret id holding {"client_secret":"…"})',
+    required: needs.clientSecret === true,
+    deployed,
+    parse: (value) => value,
+  });
+  const cookieKeys = readSecretSetting(r, {
+    plain: 'COOKIE_KEYS',
+    secretId: 'COOKIE_KEYS_SECRET_ID',
+    what: `the cookie keys (Secrets Manager secret id holding ${cookieKeysExample})`,
+    required: true,
+    deployed,
+    parse: (value) => {
+      let raw: unknown;
+      try {
+        raw = JSON.parse(value);
+      } catch {
+        r.problems.push(`COOKIE_KEYS is not valid JSON: expected ${cookieKeysExample}`);
+        return undefined;
+      }
+      const parsed = parseCookieKeySet(raw, 'COOKIE_KEYS');
+      r.problems.push(...parsed.problems);
+      return parsed.keys;
+    },
+  });
+  const identityProviders = r.list('IDENTITY_PROVIDERS');
+  for (const name of identityProviders) {
+    if (!providerNamePattern.test(name)) {
+      r.problems.push(`IDENTITY_PROVIDERS entry "${name}" is not a Cognito provider name (1-32 characters)`);
+    }
+  }
+  if (needs.identityProviders && identityProviders.length === 0) {
+    r.problems.push(
+      'IDENTITY_PROVIDERS is not set: the Cognito provider names users may pick, e.g. IDmeSandbox,IduraTest',
+    );
+  }
+  const scopeList = (r.optional('OAUTH_SCOPES') ?? defaultScopes).split(/\s+/).filter(Boolean);
+  if (!scopeList.includes('openid')) {
+    r.problems.push('OAUTH_SCOPES must include openid (without it Cognito issues no ID token)');
+  }
+  for (const scope of scopeList) {
+    if (!scopePattern.test(scope)) r.problems.push(`OAUTH_SCOPES entry "${scope}" is not a valid scope`);
+  }
+  const allowedOrigins = readOrigins(r);
+  if (allowedOrigins.length === 0 && r.list('ALLOWED_ORIGINS').length === 0) {
+    r.problems.push(
+      'ALLOWED_ORIGINS is not set: the frontend origin(s); the first is where users land after sign-in and sign-out',
+    );
+  }
+  const identityPoolId = r.matching('IDENTITY_POOL_ID', identityPoolIdPattern, 'us-east-1:0f4c5e6a-…');
+  const base = publicBaseUrl === '' ? undefined : new URL(publicBaseUrl);
+  return r.done({
+    ...token,
+    cognitoDomainUrl,
+    endpoints: {
+      authorize: `${cognitoDomainUrl}/oauth2/authorize`,
+      token: `${cognitoDomainUrl}/oauth2/token`,
+      revoke: `${cognitoDomainUrl}/oauth2/revoke`,
+      logout: `${cognitoDomainUrl}/logout`,
+    },
+    clientSecret,
+    cookieKeys: cookieKeys as SecretSetting<CookieKeySet>,
+    publicBaseUrl,
+    selfOrigin: base?.origin ?? '',
+    callbackUrl: `${publicBaseUrl}/auth/callback`,
+    secureCookies: base?.protocol === 'https:',
+    identityProviders,
+    scopes: scopeList.join(' '),
+    allowedOrigins,
+    sessionMaxAgeSeconds: r.integer('SESSION_MAX_AGE_SECONDS', 43_200, 300, 30 * 86_400),
+    identityPoolId,
+    cognitoIdentityEndpoint: r.url('COGNITO_IDENTITY_ENDPOINT'),
+  });
+}
+
+/** Variables that turn on session support in /credentials. */
+const sessionVariables = ['COGNITO_DOMAIN_URL', 'COOKIE_KEYS', 'COOKIE_KEYS_SECRET_ID'] as const;
+
+/**
+ * Session support for /credentials: undefined when none of COGNITO_DOMAIN_URL, COOKIE_KEYS and
+ * COOKIE_KEYS_SECRET_ID is set (bearer tokens only), otherwise the full sign-in configuration with the
+ * client secret (for the refresh_token grant).
+ *
+ * @throws ConfigError listing every problem.
+ */
+export function parseSessionConfig(env: Env): Readonly<AuthConfig> | undefined {
+  if (sessionVariables.every((name) => (env[name]?.trim() ?? '') === '')) return undefined;
+  return parseAuthConfig(env, { clientSecret: true });
+}
+
+function readSecretSetting<Plain>(
+  r: EnvReader,
+  options: {
+    plain: string;
+    secretId: string;
+    what: string;
+    required: boolean;
+    deployed: boolean;
+    parse: (value: string) => Plain | undefined;
+  },
+): SecretSetting<Plain> | undefined {
+  const plain = r.optional(options.plain);
+  const secretId = r.optional(options.secretId);
+  if (plain !== undefined && secretId !== undefined) {
+    r.problems.push(
+      `${options.plain} and ${options.secretId} are both set: use ${options.secretId} in AWS, or ${options.plain} alone for local runs (blank ${options.secretId})`,
+    );
+    return undefined;
+  }
+  if (plain !== undefined) {
+    if (options.deployed) {
+      r.problems.push(
+        `${options.plain} holds a plain secret, which is for local runs only: store it in Secrets Manager and set ${options.secretId}`,
+      );
+      return undefined;
+    }
+    const value = options.parse(plain);
+    return value === undefined ? undefined : { source: 'environment', value };
+  }
+  if (secretId !== undefined) return { source: 'secrets-manager', secretId };
+  if (options.required) {
+    r.problems.push(`${options.secretId} is not set: ${options.what}; locally, ${options.plain} instead`);
+  }
+  return undefined;
 }

@@ -1,0 +1,308 @@
+/**
+ * template.yaml against the SAM schema (../shared/schemas) and the checklist in
+ * shared/reference/sam-build-and-local.md: what `sam validate --lint`, `sam build` and
+ * `sam local start-api` need.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import AjvDraft04 from 'ajv-draft-04';
+import { repoRoot, routesFromTemplate } from '../../local/api.ts';
+import { type Json, readTemplate, TemplateResolver } from '../../local/template.ts';
+
+// ajv-draft-04 is CommonJS: its class is the default export's `default`.
+const Ajv = AjvDraft04.default;
+const schemaPath = join(repoRoot, '..', 'shared', 'schemas', 'sam.schema.json');
+const template = readTemplate();
+const resources = template.Resources;
+const localParameters = {
+  HostedUiDomainPrefix: 'local',
+  IdmeClientId: 'a',
+  IduraDomain: 'localhost',
+  IduraClientId: 'b',
+};
+/** A resource's Properties, typed as the test expects them. */
+function props<T>(id: string): T {
+  return (resources[id]?.Properties ?? {}) as T;
+}
+const functions = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::Serverless::Function');
+
+describe('template.yaml against the SAM schema', () => {
+  it('finds the schema beside the repository', () => {
+    assert.ok(existsSync(schemaPath), `SAM schema not found at ${schemaPath}`);
+  });
+
+  const schema = JSON.parse(readFileSync(schemaPath, 'utf8')) as {
+    definitions: Record<string, { properties?: { Type?: { enum?: string[] } } }>;
+  };
+  const ajv = new Ajv({ strict: false, allErrors: true });
+  ajv.addSchema(schema, 'sam');
+  const definitionFor = (type: string, kind: 'Resource' | 'Event') =>
+    Object.entries(schema.definitions).find(
+      ([name, d]) =>
+        (kind === 'Resource' ? name.endsWith('__Resource') : !name.endsWith('__Resource')) &&
+        d.properties?.Type?.enum?.includes(type),
+    )?.[0];
+
+  for (const [id, resource] of Object.entries(resources)) {
+    if (!resource.Type.startsWith('AWS::Serverless::')) continue;
+    it(`${id} (${resource.Type}) is valid`, () => {
+      const name = definitionFor(resource.Type.replace('AWS::Serverless::', 'AWS::Serverless::'), 'Resource');
+      assert.ok(name, `no schema definition for ${resource.Type}`);
+      const validate = ajv.getSchema(`sam#/definitions/${name}`);
+      assert.ok(validate);
+      assert.ok(validate(resource), JSON.stringify(validate.errors, null, 2));
+      for (const [eventName, event] of Object.entries(
+        (resource.Properties?.Events ?? {}) as Record<string, { Type: string }>,
+      )) {
+        const eventDef = definitionFor(event.Type, 'Event');
+        assert.ok(eventDef, `no schema definition for event type ${event.Type}`);
+        const validateEvent = ajv.getSchema(`sam#/definitions/${eventDef}`);
+        assert.ok(validateEvent?.(event), `${eventName}: ${JSON.stringify(validateEvent?.errors, null, 2)}`);
+      }
+    });
+  }
+
+  it('would catch a mistake (the schema is not vacuous)', () => {
+    const name = definitionFor('AWS::Serverless::Function', 'Resource');
+    const broken = structuredClone(resources.CredentialsFunction) as { Properties: Record<string, Json> };
+    broken.Properties.Runtimee = 'nodejs24.x';
+    assert.equal(ajv.getSchema(`sam#/definitions/${name}`)?.(broken), false);
+  });
+
+  it('has valid Globals', () => {
+    const validate = ajv.getSchema('sam#/definitions/__main____Globals');
+    assert.ok(validate?.(template.Globals), JSON.stringify(validate?.errors, null, 2));
+  });
+});
+
+describe('template.yaml and the sam build / sam local checklist', () => {
+  it('uses the SAM transform and a current Node.js runtime for every function', () => {
+    assert.equal((template as unknown as { Transform: string }).Transform, 'AWS::Serverless-2016-10-31');
+    assert.equal(template.Globals?.Function?.Runtime, 'nodejs24.x');
+    for (const [id, fn] of functions)
+      assert.equal(fn.Properties?.Runtime ?? template.Globals?.Function?.Runtime, 'nodejs24.x', id);
+  });
+
+  it('builds every function with esbuild from an entry point that exists', () => {
+    for (const [id, fn] of functions) {
+      const meta = fn.Metadata as { BuildMethod: string; BuildProperties: Record<string, Json> };
+      assert.equal(meta.BuildMethod, 'esbuild', id);
+      const props = meta.BuildProperties;
+      const entries = props.EntryPoints as string[];
+      assert.equal(entries.length, 1, id);
+      assert.ok(
+        existsSync(join(repoRoot, String(fn.Properties?.CodeUri), entries[0] as string)),
+        `${id}: ${entries[0]} missing`,
+      );
+      assert.equal(fn.Properties?.Handler, 'handler.handler', `${id}: sam build writes handler.mjs`);
+      assert.equal(props.Format, 'esm', id);
+      assert.equal(props.Sourcemap, true, id);
+      for (const [k, v] of Object.entries(props)) {
+        assert.ok(
+          typeof v === 'boolean' || typeof v === 'string' || Array.isArray(v),
+          `${id}: BuildProperties.${k} must be bool, string or list`,
+        );
+      }
+    }
+  });
+
+  it('exports `handler` from every entry point', async () => {
+    for (const [id, fn] of functions) {
+      const entry = (fn.Metadata as { BuildProperties: { EntryPoints: string[] } }).BuildProperties
+        .EntryPoints[0] as string;
+      const source = readFileSync(join(repoRoot, entry), 'utf8');
+      assert.match(source, /export const handler\b|export (async )?function handler\b/, `${id}: ${entry}`);
+    }
+  });
+
+  it('keeps a package.json at CodeUri so sam build can install runtime dependencies', () => {
+    for (const [, fn] of functions)
+      assert.ok(existsSync(join(repoRoot, String(fn.Properties?.CodeUri), 'package.json')));
+  });
+
+  it('lists exactly the runtime layer packages as External in the functions that use the layer', () => {
+    const layerPkg = JSON.parse(readFileSync(join(repoRoot, 'layers/runtime/package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
+    const rootPkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
+    const layerDeps = Object.keys(layerPkg.dependencies).sort();
+    for (const [name, version] of Object.entries(layerPkg.dependencies)) {
+      assert.equal(
+        rootPkg.dependencies[name],
+        version,
+        `layer pins ${name}@${version}; the project tests with ${rootPkg.dependencies[name]}`,
+      );
+    }
+    const layer = resources.RuntimeLayer;
+    assert.equal(
+      (layer?.Metadata as { BuildMethod?: string } | undefined)?.BuildMethod,
+      'nodejs24.x',
+      'layers cannot use esbuild',
+    );
+    for (const [id, fn] of functions) {
+      const usesLayer = JSON.stringify(fn.Properties?.Layers ?? []).includes('RuntimeLayer');
+      const external = (
+        (fn.Metadata as { BuildProperties: { External?: string[] } }).BuildProperties.External ?? []
+      )
+        .slice()
+        .sort();
+      assert.deepEqual(external, usesLayer ? layerDeps : [], id);
+    }
+  });
+
+  it('routes every HttpApi event through the one explicit HttpApi, with no stage name', () => {
+    const resolver = new TemplateResolver(template, { parameters: localParameters });
+    const routes = routesFromTemplate(resolver);
+    assert.ok(routes.some((r) => r.method === 'GET' && r.path === '/credentials'));
+    assert.ok(routes.some((r) => r.method === 'POST' && r.path === '/credentials'));
+    for (const [id, fn] of functions) {
+      for (const event of Object.values(
+        (fn.Properties?.Events ?? {}) as Record<string, { Type: string; Properties: { ApiId?: Json } }>,
+      )) {
+        assert.equal(event.Type, 'HttpApi', id);
+        assert.deepEqual(event.Properties.ApiId, { Ref: 'BrokerApi' }, id);
+      }
+    }
+    assert.equal(resources.BrokerApi?.Properties?.StageName, undefined);
+    assert.equal(resources.ServerlessHttpApi, undefined);
+    assert.equal(resources.ServerlessRestApi, undefined);
+    const keys = routes.map((r) => `${r.method} ${r.path}`);
+    assert.equal(new Set(keys).size, keys.length, 'no duplicate routes');
+  });
+
+  it('configures CORS with lists and never combines credentials with *', () => {
+    const cors = template.Globals?.HttpApi?.CorsConfiguration as Record<string, Json>;
+    assert.ok(Array.isArray(cors.AllowMethods) && Array.isArray(cors.AllowHeaders));
+    assert.deepEqual(cors.AllowOrigins, { Ref: 'FrontendOrigins' });
+    const resolver = new TemplateResolver(template, { parameters: localParameters });
+    const origins = resolver.resolve(cors.AllowOrigins as Json);
+    assert.ok(Array.isArray(origins) && !origins.includes('*'));
+  });
+
+  it('has no trigger/user-pool cycle and grants Cognito permission to invoke the trigger', () => {
+    const userPool = resources.UserPool?.Properties as {
+      LambdaConfig: { PreTokenGenerationConfig: { LambdaArn: Json; LambdaVersion: string } };
+    };
+    const config = userPool.LambdaConfig.PreTokenGenerationConfig;
+    assert.equal(config.LambdaVersion, 'V2_0');
+    assert.deepEqual(config.LambdaArn, { 'Fn::GetAtt': ['PreTokenGenerationFunction', 'Arn'] });
+    const trigger = JSON.stringify(resources.PreTokenGenerationFunction);
+    for (const name of ['UserPool', 'UserPoolClient', 'IdentityPool']) {
+      assert.ok(!new RegExp(`"${name}"|\\$\\{${name}[.}]`).test(trigger), `trigger references ${name}`);
+    }
+    assert.equal(
+      template.Globals?.Function?.Environment,
+      undefined,
+      'Globals Environment would reach the trigger',
+    );
+    const permission = resources.PreTokenGenerationPermission?.Properties as Record<string, Json>;
+    assert.equal(permission.Principal, 'cognito-idp.amazonaws.com');
+    assert.deepEqual(permission.SourceArn, { 'Fn::GetAtt': ['UserPool', 'Arn'] });
+    assert.equal(props<{ UserPoolTier: string }>('UserPool').UserPoolTier, 'ESSENTIALS');
+  });
+
+  it('never references the API from the app client (that would be a cycle through the functions)', () => {
+    assert.ok(!JSON.stringify(resources.UserPoolClient).includes('BrokerApi'));
+  });
+
+  it('creates the user pool with no required attributes and mutable custom attributes', () => {
+    const schema = props<{ Schema: Array<Record<string, Json>> }>('UserPool').Schema;
+    for (const attribute of schema) {
+      assert.notEqual(attribute.Required, true, String(attribute.Name));
+      assert.equal(attribute.Mutable, true, String(attribute.Name));
+      assert.ok(String(attribute.Name).length <= 20);
+    }
+  });
+
+  it('maps only attributes the pool has, and no national identifiers', () => {
+    const schema = props<{ Schema: Array<{ Name: string }> }>('UserPool').Schema.map(
+      (a) => `custom:${a.Name}`,
+    );
+    const standard = [
+      'username',
+      'given_name',
+      'family_name',
+      'middle_name',
+      'name',
+      'email',
+      'birthdate',
+      'phone_number',
+    ];
+    const writable = props<{ WriteAttributes: string[] }>('UserPoolClient').WriteAttributes;
+    for (const id of ['IdmeProvider', 'IduraProvider']) {
+      const mapping = props<{ AttributeMapping: Record<string, string> }>(id).AttributeMapping;
+      for (const [attribute, claim] of Object.entries(mapping)) {
+        assert.ok(
+          schema.includes(attribute) || standard.includes(attribute),
+          `${id}: ${attribute} is not in the pool schema`,
+        );
+        assert.ok(
+          attribute === 'username' || writable.includes(attribute),
+          `${id}: ${attribute} must be writable by the app client`,
+        );
+        assert.doesNotMatch(
+          claim,
+          /^(social|ssn|socialno|cprNumberIdentifier|hetu)$/i,
+          `${id} maps a national identifier`,
+        );
+      }
+    }
+  });
+
+  it('takes IdP client secrets from Secrets Manager dynamic references, never parameters', () => {
+    for (const id of ['IdmeProvider', 'IduraProvider']) {
+      const secret = JSON.stringify(
+        props<{ ProviderDetails: Record<string, Json> }>(id).ProviderDetails.client_secret,
+      );
+      assert.match(secret, /\{\{resolve:secretsmanager:/, id);
+    }
+    for (const name of Object.keys(template.Parameters ?? {}))
+      assert.doesNotMatch(name, /secret$/i, `parameter ${name} carries a secret`);
+  });
+
+  it('trusts the identity pool role only for this pool, authenticated users', () => {
+    const role = resources.AuthenticatedRole?.Properties as {
+      AssumeRolePolicyDocument: { Statement: Array<Record<string, Json>> };
+    };
+    const statement = role.AssumeRolePolicyDocument.Statement[0] as Record<
+      string,
+      Record<string, Record<string, Json>>
+    >;
+    assert.deepEqual(statement.Condition?.StringEquals?.['cognito-identity.amazonaws.com:aud'], {
+      Ref: 'IdentityPool',
+    });
+    assert.equal(
+      statement.Condition?.['ForAnyValue:StringLike']?.['cognito-identity.amazonaws.com:amr'],
+      'authenticated',
+    );
+    assert.equal(
+      props<{ AllowUnauthenticatedIdentities: boolean }>('IdentityPool').AllowUnauthenticatedIdentities,
+      false,
+    );
+  });
+
+  it('declares every output a user needs', () => {
+    for (const name of [
+      'ApiUrl',
+      'UserPoolId',
+      'UserPoolClientId',
+      'IdentityPoolId',
+      'HostedUiDomain',
+      'IdpResponseUrl',
+    ]) {
+      assert.ok(template.Outputs?.[name], name);
+    }
+  });
+
+  it('gives every parameter without a Default a value in samconfig.toml', () => {
+    const samconfig = readFileSync(join(repoRoot, 'samconfig.toml'), 'utf8');
+    for (const [name, p] of Object.entries(template.Parameters ?? {})) {
+      if (p.Default !== undefined) continue;
+      assert.match(samconfig, new RegExp(`\\b${name}=`), `${name} has no default in samconfig.toml`);
+    }
+  });
+});
