@@ -1,0 +1,98 @@
+/**
+ * The offline stack's one configuration: safe defaults, optionally overridden by
+ * `local.config.json` at the repository root (see local.config.example.json). Local only: the
+ * secrets below protect nothing but loopback test identities.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface LocalConfig {
+  region: string;
+  host: string;
+  publicHost: string;
+  ports: { api: number; userPool: number; identityPool: number; idme: number; idura: number };
+  userPoolId: string;
+  identityPoolId: string;
+  appClient: { clientId: string; clientSecret: string };
+  /** Secret the user pool stand-in uses toward the ID.me and Idura stand-ins. */
+  upstreamSecret: string;
+  cookieKeys: { current: string; keys: Record<string, string> };
+  /** ID.me and Idura environments chosen in the template (provider names IDmeSandbox/IDme, IduraTest/Idura). */
+  idmeEnvironment: 'sandbox' | 'production';
+  iduraEnvironment: 'test' | 'production';
+  tokenLifetimes?: { idTokenSeconds?: number; accessTokenSeconds?: number; refreshTokenSeconds?: number };
+  logLevel: string;
+  /** Derived: http://<publicHost>:<api port>. */
+  publicBaseUrl: string;
+  frontendOrigins: string[];
+}
+
+export const defaultPorts = {
+  api: 3000,
+  userPool: 9229,
+  identityPool: 9230,
+  idme: 9301,
+  idura: 9302,
+} as const;
+
+export function defaultConfig(): Omit<LocalConfig, 'publicBaseUrl' | 'frontendOrigins'> {
+  return {
+    region: 'us-east-1',
+    host: '127.0.0.1',
+    publicHost: 'localhost',
+    ports: { ...defaultPorts },
+    userPoolId: 'us-east-1_OfflinePool',
+    identityPoolId: 'us-east-1:0ff11e00-0000-4000-8000-000000000001',
+    appClient: { clientId: 'offline-broker-client', clientSecret: 'offline-broker-secret-local-only' },
+    upstreamSecret: 'offline-upstream-secret-local-only',
+    // 32 bytes, base64url: local only, never deployed.
+    cookieKeys: { current: 'local1', keys: { local1: 'bG9jYWwtb25seS1jb29raWUta2V5LTMyLWJ5dGVzISE' } },
+    idmeEnvironment: 'sandbox',
+    iduraEnvironment: 'test',
+    logLevel: 'info',
+  };
+}
+
+/** Builds the configuration: defaults, then `overrides` (from local.config.json or a test). */
+export function localConfig(
+  overrides: Partial<Omit<LocalConfig, 'publicBaseUrl' | 'frontendOrigins'>> = {},
+): LocalConfig {
+  const base = defaultConfig();
+  const merged = { ...base, ...overrides, ports: { ...base.ports, ...overrides.ports } };
+  const publicBaseUrl = `http://${merged.publicHost}:${merged.ports.api}`;
+  return { ...merged, publicBaseUrl, frontendOrigins: [publicBaseUrl] };
+}
+
+/** Ports 0 everywhere except the API, which must be known before start (callback URL): tests. */
+export function ephemeralConfig(apiPort: number, overrides: Partial<LocalConfig> = {}): LocalConfig {
+  return localConfig({
+    ...overrides,
+    ports: { api: apiPort, userPool: 0, identityPool: 0, idme: 0, idura: 0 },
+  });
+}
+
+export function readLocalConfigFile(
+  path = join(import.meta.dirname, '..', 'local.config.json'),
+): LocalConfig {
+  if (!existsSync(path)) return localConfig();
+  try {
+    return localConfig(JSON.parse(readFileSync(path, 'utf8')));
+  } catch (error) {
+    throw new Error(`${path} is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+/** template.yaml parameter values for the offline stack (what samconfig.toml gives `sam local`). */
+export function localParameters(config: LocalConfig): Record<string, string> {
+  return {
+    PublicBaseUrl: config.publicBaseUrl,
+    FrontendOrigins: config.frontendOrigins.join(','),
+    HostedUiDomainPrefix: 'offline',
+    IdmeEnvironment: config.idmeEnvironment,
+    IdmeClientId: 'cognito-offline',
+    IduraDomain: config.publicHost,
+    IduraEnvironment: config.iduraEnvironment,
+    IduraClientId: 'cognito-offline',
+    LogLevel: config.logLevel.toUpperCase(),
+  };
+}

@@ -1,0 +1,217 @@
+/**
+ * The whole federation on one machine: ID.me and Idura stand-ins, the Cognito user pool and
+ * identity pool stand-ins, and the local API serving template.yaml's functions. Everything is
+ * derived from template.yaml plus `LocalConfig`; the broker's functions only see configuration.
+ * Used by `npm start` and by the integration and browser tests (with ephemeral ports).
+ */
+import { readFile } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import { type LocalApi, startLocalApi } from './api.ts';
+import {
+  type IdentityPoolStandIn,
+  readIdentityPoolTemplate,
+  startIdentityPoolStandIn,
+} from './cognito/identity-pool.ts';
+import { startUserPoolStandIn, type UserPoolStandIn } from './cognito/user-pool.ts';
+import { type LocalConfig, localParameters } from './config.ts';
+import type { StandIn } from './idps/common.ts';
+import { startIdmeStandIn } from './idps/idme.ts';
+import { type IduraStandIn, startIduraStandIn } from './idps/idura.ts';
+import { readTemplate, TemplateResolver } from './template.ts';
+
+export interface OfflineStack {
+  config: LocalConfig;
+  api: LocalApi;
+  userPool: UserPoolStandIn;
+  identityPool: IdentityPoolStandIn;
+  idme: StandIn;
+  idura: IduraStandIn;
+  /** The environment given to the functions (what env.json holds for `sam local`). */
+  functionEnv: Record<string, string>;
+  close(): Promise<void>;
+}
+
+export interface StackOptions {
+  /** Overrides of environment variables for the functions (e.g. a shorter clock skew in a test). */
+  functionEnv?: Record<string, string>;
+  /** Clock of the stand-ins (epoch ms); the functions always use the real clock. */
+  now?: () => number;
+  quiet?: boolean;
+}
+
+export async function startOfflineStack(
+  config: LocalConfig,
+  options: StackOptions = {},
+): Promise<OfflineStack> {
+  const started: Array<{ close(): Promise<void> }> = [];
+  const quiet = options.quiet ?? true;
+  const now = options.now;
+  try {
+    const template = new TemplateResolver(readTemplate(), {
+      region: config.region,
+      parameters: localParameters(config),
+    });
+    const redirect = (base: string) => [`${base}/oauth2/idpresponse`];
+    // The user pool stand-in must exist before the IdPs know its redirect URI; its port is fixed
+    // (or chosen) first and the upstreams are attached once the IdPs are listening.
+    const userPool = await startUserPoolStandIn({
+      port: config.ports.userPool,
+      host: config.host,
+      publicHost: config.publicHost,
+      region: config.region,
+      userPoolId: config.userPoolId,
+      template,
+      clients: [
+        {
+          clientId: config.appClient.clientId,
+          clientSecret: config.appClient.clientSecret,
+          callbackUrls: [`${config.publicBaseUrl}/auth/callback`],
+          logoutUrls: config.frontendOrigins.map((o) => `${o}/`),
+        },
+      ],
+      ...(config.tokenLifetimes ? { tokenLifetimes: config.tokenLifetimes } : {}),
+      ...(now ? { now } : {}),
+      quiet,
+    });
+    started.push(userPool);
+    const idpClient = (clientSecret: string) => ({
+      clientId: 'cognito-offline',
+      clientSecret,
+      redirectUris: redirect(userPool.url),
+    });
+    const idme = await startIdmeStandIn({
+      port: config.ports.idme,
+      host: config.host,
+      publicHost: config.publicHost,
+      clients: [idpClient(config.upstreamSecret)],
+      ...(now ? { now } : {}),
+      quiet,
+    });
+    started.push(idme);
+    const idura = await startIduraStandIn({
+      port: config.ports.idura,
+      host: config.host,
+      publicHost: config.publicHost,
+      clients: [idpClient(config.upstreamSecret)],
+      ...(now ? { now } : {}),
+      quiet,
+    });
+    started.push(idura);
+    const [idmeName, iduraName] = providerNames(userPool);
+    userPool.setUpstream(idmeName, {
+      issuer: idme.issuer,
+      clientId: 'cognito-offline',
+      clientSecret: config.upstreamSecret,
+    });
+    userPool.setUpstream(iduraName, {
+      issuer: idura.issuer,
+      clientId: 'cognito-offline',
+      clientSecret: config.upstreamSecret,
+    });
+
+    const poolSettings = readIdentityPoolTemplate(template);
+    const identityPool = await startIdentityPoolStandIn({
+      port: config.ports.identityPool,
+      host: config.host,
+      publicHost: config.publicHost,
+      region: config.region,
+      identityPoolId: config.identityPoolId,
+      providers: [
+        {
+          providerName: userPool.loginsKey,
+          issuer: userPool.issuer,
+          clientIds: [config.appClient.clientId],
+          jwksUri: userPool.jwksUri,
+          serverSideTokenCheck: poolSettings.serverSideTokenCheck,
+        },
+      ],
+      serverSideTokenCheck: (claims) => userPool.isTokenActive(claims),
+      principalTags: poolSettings.principalTags,
+      ...(now ? { now } : {}),
+      quiet,
+    });
+    started.push(identityPool);
+
+    const functionEnv: Record<string, string> = {
+      USER_POOL_ID: config.userPoolId,
+      USER_POOL_CLIENT_ID: config.appClient.clientId,
+      USER_POOL_CLIENT_SECRET: config.appClient.clientSecret,
+      USER_POOL_ISSUER: userPool.issuer,
+      IDENTITY_POOL_ID: identityPool.identityPoolId,
+      COGNITO_IDENTITY_ENDPOINT: identityPool.url,
+      COGNITO_DOMAIN_URL: userPool.url,
+      PUBLIC_BASE_URL: config.publicBaseUrl,
+      ALLOWED_ORIGINS: config.frontendOrigins.join(','),
+      IDENTITY_PROVIDERS: [idmeName, iduraName].join(','),
+      COOKIE_KEYS: JSON.stringify(config.cookieKeys),
+      // Secrets come from the plain values above, never from Secrets Manager, offline.
+      CLIENT_SECRET_ID: '',
+      COOKIE_KEYS_SECRET_ID: '',
+      LOG_LEVEL: config.logLevel,
+      ...options.functionEnv,
+    };
+    const api = await startLocalApi({
+      resolver: template,
+      port: config.ports.api,
+      host: config.host,
+      region: config.region,
+      envVars: { Parameters: functionEnv },
+      fallback: demoPage,
+      eager: true,
+      quiet,
+    });
+    started.push(api);
+    return {
+      config,
+      api,
+      userPool,
+      identityPool,
+      idme,
+      idura,
+      functionEnv,
+      close: () => closeAll(started),
+    };
+  } catch (error) {
+    await closeAll(started);
+    throw error;
+  }
+}
+
+function providerNames(userPool: UserPoolStandIn): [string, string] {
+  const idme = userPool.providerNames.find((n) => n.startsWith('IDme'));
+  const idura = userPool.providerNames.find((n) => n.startsWith('Idura'));
+  if (!idme || !idura)
+    throw new Error(
+      `template.yaml must declare an ID.me and an Idura provider (found ${userPool.providerNames})`,
+    );
+  return [idme, idura];
+}
+
+async function closeAll(started: Array<{ close(): Promise<void> }>): Promise<void> {
+  await Promise.allSettled(started.reverse().map((s) => s.close()));
+}
+
+const demoFiles: Record<string, [string, string]> = {
+  '/': ['index.html', 'text/html; charset=utf-8'],
+  '/demo/client.js': ['client.js', 'text/javascript; charset=utf-8'],
+  '/demo/app.js': ['app.js', 'text/javascript; charset=utf-8'],
+};
+
+/** Serves the demo page (local only: it is the example frontend, not part of the deployed API). */
+async function demoPage(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+  const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+  const file = demoFiles[path];
+  if (req.method !== 'GET' || file === undefined) return false;
+  const body = await readFile(join(import.meta.dirname, 'demo', file[0]));
+  res.writeHead(200, {
+    'content-type': file[1],
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    'content-security-policy':
+      "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  });
+  res.end(body);
+  return true;
+}
