@@ -4,6 +4,8 @@
 
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import {
   startUserPoolStandIn,
   type UserPoolStandIn,
@@ -131,7 +133,7 @@ export function authorizeUrl(pool: UserPoolStandIn, params: AuthorizeParams = {}
 
 /**
  * Follows redirects (and oidc-provider's auto-submitted forms) from a response until the app's
- * callback is reached; on an IdP sign-in page, picks `identity`.
+ * callback is reached; on an IdP sign-in page, picks `identity` (`cancel` presses Cancel).
  */
 export async function follow(jar: CookieJar, first: Response, base: string, identity?: string): Promise<URL> {
   let response = first;
@@ -142,7 +144,7 @@ export async function follow(jar: CookieJar, first: Response, base: string, iden
       if (html.includes('name="identity"')) {
         const { action } = parseForm(html, url);
         assert.ok(identity, 'an IdP sign-in page needs an identity');
-        response = await browse(jar, action, { identity });
+        response = await browse(jar, action, identity === 'cancel' ? { cancel: 'yes' } : { identity });
         url = action.href;
       } else {
         const form = parseForm(html, url);
@@ -214,34 +216,70 @@ export function claimsOf(jwt: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>;
 }
 
-export interface Stack {
-  pool: UserPoolStandIn;
+export interface Idps {
   idme: StandIn;
   idura: IduraStandIn;
   close(): Promise<void>;
 }
 
-/** The IdP stand-ins and a user pool stand-in federating to them. */
-export async function startStack(overrides: Partial<UserPoolStandInOptions> = {}): Promise<Stack> {
-  const pool = await startUserPoolStandIn({
-    template: resolver(),
-    clients: [{ ...APP_CLIENT, callbackUrls: [APP_CALLBACK], logoutUrls: [APP_ORIGIN] }],
-    quiet: true,
-    ...overrides,
-  });
-  const idpClients = [{ ...IDP_CLIENT, redirectUris: [`${pool.url}/oauth2/idpresponse`] }];
+/** A free loopback port, so that IdP clients can be registered before the pool listens on it. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** The ID.me and Idura stand-ins, with one client that may redirect to each given pool port. */
+export async function startIdps(poolPorts: readonly number[]): Promise<Idps> {
+  const idpClients = [
+    { ...IDP_CLIENT, redirectUris: poolPorts.map((port) => `http://localhost:${port}/oauth2/idpresponse`) },
+  ];
   const [idme, idura] = await Promise.all([
     startIdmeStandIn({ clients: idpClients, quiet: true }),
     startIduraStandIn({ clients: idpClients, quiet: true }),
   ]);
-  pool.setUpstream(IDME, { issuer: idme.issuer, ...IDP_CLIENT });
-  pool.setUpstream(IDURA, { issuer: idura.issuer, ...IDP_CLIENT });
   return {
-    pool,
     idme,
     idura,
     close: async () => {
-      await Promise.all([pool.close(), idme.close(), idura.close()]);
+      await Promise.all([idme.close(), idura.close()]);
+    },
+  };
+}
+
+/** A user pool stand-in on the real template (unless overridden), federating to the given IdPs. */
+export async function startPool(
+  idps: Idps,
+  overrides: Partial<UserPoolStandInOptions> = {},
+): Promise<UserPoolStandIn> {
+  return startUserPoolStandIn({
+    template: resolver(),
+    clients: [{ ...APP_CLIENT, callbackUrls: [APP_CALLBACK], logoutUrls: [APP_ORIGIN] }],
+    upstream: {
+      [IDME]: { issuer: idps.idme.issuer, ...IDP_CLIENT },
+      [IDURA]: { issuer: idps.idura.issuer, ...IDP_CLIENT },
+    },
+    quiet: true,
+    ...overrides,
+  });
+}
+
+export interface Stack extends Idps {
+  pool: UserPoolStandIn;
+}
+
+/** The IdP stand-ins and one user pool stand-in federating to them. */
+export async function startStack(overrides: Partial<UserPoolStandInOptions> = {}): Promise<Stack> {
+  const port = overrides.port ?? (await freePort());
+  const idps = await startIdps([port]);
+  const pool = await startPool(idps, { ...overrides, port });
+  return {
+    ...idps,
+    pool,
+    close: async () => {
+      await Promise.all([pool.close(), idps.close()]);
     },
   };
 }

@@ -1,0 +1,50 @@
+// Pre-token-generation handlers the Cognito stand-in tests point a modified template at. They run
+// in the stand-in's worker thread, so what they saw travels back inside the token they shape.
+
+interface Event {
+  version: string;
+  request: { userAttributes: Record<string, string> };
+  response: Record<string, unknown>;
+}
+
+/** Echoes the event it received (and its environment) into the ID token, and tries every rule. */
+export async function inspect(event: Event): Promise<Event> {
+  const seen = JSON.parse(JSON.stringify(event)) as Record<string, unknown>;
+  event.response = {
+    claimsAndScopeOverrideDetails: {
+      idTokenGeneration: {
+        claimsToAddOrOverride: {
+          seen_event: seen,
+          seen_env: {
+            FIXTURE_MARK: process.env.FIXTURE_MARK ?? null,
+            PROVIDER_TABLE: process.env.PROVIDER_TABLE ?? null,
+          },
+          family_name: 'Overridden',
+          tier: 'gold',
+          both_added_and_suppressed: 'added',
+          sub: 'hijacked',
+          'cognito:username': 'hijacked',
+          iss: 'https://evil.example',
+          email_verified: { not: 'allowed' },
+        },
+        claimsToSuppress: ['given_name', 'both_added_and_suppressed', 'identities', 'custom:idp_zip'],
+      },
+      accessTokenGeneration: {
+        claimsToAddOrOverride: { tier: 'gold', client_id: 'hijacked', aud: 'someone-else' },
+        scopesToAdd: ['offline/read'],
+        scopesToSuppress: ['email'],
+      },
+      groupOverrideDetails: {
+        groupsToOverride: ['admins'],
+        iamRolesToOverride: ['arn:aws:iam::123456789012:role/admin'],
+        preferredRole: 'arn:aws:iam::123456789012:role/admin',
+      },
+    },
+  };
+  return event;
+}
+
+/** Fails the sign-in with a message meant for the user. */
+export async function throwing(): Promise<never> {
+  throw new Error('This account cannot sign in here');
+}
