@@ -20,9 +20,9 @@ import { startIdmeStandIn } from './idps/idme.ts';
 import { type IduraStandIn, startIduraStandIn } from './idps/idura.ts';
 import { readTemplate, TemplateResolver } from './template.ts';
 
-export interface OfflineStack {
+export interface StandIns {
   config: LocalConfig;
-  api: LocalApi;
+  template: TemplateResolver;
   userPool: UserPoolStandIn;
   identityPool: IdentityPoolStandIn;
   idme: StandIn;
@@ -30,6 +30,10 @@ export interface OfflineStack {
   /** The environment given to the functions (what env.json holds for `sam local`). */
   functionEnv: Record<string, string>;
   close(): Promise<void>;
+}
+
+export interface OfflineStack extends StandIns {
+  api: LocalApi;
 }
 
 export interface StackOptions {
@@ -40,10 +44,8 @@ export interface StackOptions {
   quiet?: boolean;
 }
 
-export async function startOfflineStack(
-  config: LocalConfig,
-  options: StackOptions = {},
-): Promise<OfflineStack> {
+/** Everything but the broker's API: what `sam local start-api` needs beside it. */
+export async function startStandIns(config: LocalConfig, options: StackOptions = {}): Promise<StandIns> {
   const started: Array<{ close(): Promise<void> }> = [];
   const quiet = options.quiet ?? true;
   const now = options.now;
@@ -151,20 +153,9 @@ export async function startOfflineStack(
       LOG_LEVEL: config.logLevel,
       ...options.functionEnv,
     };
-    const api = await startLocalApi({
-      resolver: template,
-      port: config.ports.api,
-      host: config.host,
-      region: config.region,
-      envVars: { Parameters: functionEnv },
-      fallback: demoPage,
-      eager: true,
-      quiet,
-    });
-    started.push(api);
     return {
       config,
-      api,
+      template,
       userPool,
       identityPool,
       idme,
@@ -174,6 +165,37 @@ export async function startOfflineStack(
     };
   } catch (error) {
     await closeAll(started);
+    throw error;
+  }
+}
+
+/** The stand-ins plus the local API serving template.yaml's functions (`npm start`). */
+export async function startOfflineStack(
+  config: LocalConfig,
+  options: StackOptions = {},
+): Promise<OfflineStack> {
+  const standIns = await startStandIns(config, options);
+  try {
+    const api = await startLocalApi({
+      resolver: standIns.template,
+      port: config.ports.api,
+      host: config.host,
+      region: config.region,
+      envVars: { Parameters: standIns.functionEnv },
+      fallback: demoPage,
+      eager: true,
+      quiet: options.quiet ?? true,
+    });
+    return {
+      ...standIns,
+      api,
+      close: async () => {
+        await api.close();
+        await standIns.close();
+      },
+    };
+  } catch (error) {
+    await standIns.close();
     throw error;
   }
 }

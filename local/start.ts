@@ -1,13 +1,20 @@
 /**
  * `npm start`: the whole federation on this machine. Ctrl-C stops it.
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { LocalApi } from './api.ts';
 import { readLocalConfigFile } from './config.ts';
-import { startOfflineStack } from './stack.ts';
+import { type StandIns, startOfflineStack, startStandIns } from './stack.ts';
 
+// --stand-ins-only: everything but the API, for `sam local start-api --env-vars env.json`.
+const standInsOnly = process.argv.includes('--stand-ins-only');
 const config = readLocalConfigFile();
-let stack: Awaited<ReturnType<typeof startOfflineStack>>;
+let stack: StandIns & { api?: LocalApi };
 try {
-  stack = await startOfflineStack(config, { quiet: false });
+  stack = standInsOnly
+    ? await startStandIns(config, { quiet: false })
+    : await startOfflineStack(config, { quiet: false });
 } catch (error) {
   console.error(`\nThe offline stack could not start: ${(error as Error).message}`);
   console.error(
@@ -16,18 +23,27 @@ try {
   process.exit(1);
 }
 
+const api = stack.api;
+const envFile = join(import.meta.dirname, '..', 'env.json');
+if (standInsOnly) writeFileSync(envFile, `${JSON.stringify({ Parameters: stack.functionEnv }, null, 2)}\n`);
 const lines = [
   '',
-  'Federation broker: offline stack running',
+  `Federation broker: offline ${standInsOnly ? 'stand-ins' : 'stack'} running`,
   '',
-  `  Demo page            ${stack.api.url}/`,
-  `  Broker API           ${stack.api.url}  (${stack.api.routes.map((r) => `${r.method} ${r.path}`).join(', ')})`,
+  ...(api
+    ? [
+        `  Demo page            ${api.url}/`,
+        `  Broker API           ${api.url}  (${api.routes.map((r) => `${r.method} ${r.path}`).join(', ')})`,
+      ]
+    : [`  env.json written     ${envFile}`]),
   `  Cognito hosted UI    ${stack.userPool.url}   issuer ${stack.userPool.issuer}`,
   `  Cognito Identity     ${stack.identityPool.url}   pool ${stack.identityPool.identityPoolId}`,
   `  ID.me stand-in       ${stack.idme.issuer}`,
   `  Idura stand-in       ${stack.idura.issuer}`,
   '',
-  `Open ${stack.api.url}/ and sign in with a test identity. Ctrl-C stops everything.`,
+  api
+    ? `Open ${api.url}/ and sign in with a test identity. Ctrl-C stops everything.`
+    : `Now run: sam build && sam local start-api --env-vars env.json --docker-network host --port ${config.ports.api}`,
   '',
 ];
 console.log(lines.join('\n'));

@@ -74,7 +74,8 @@ export interface TriggerConfig {
   readonly source: string;
   readonly exportName: string;
   readonly environment: Readonly<Record<string, string>>;
-  readonly timeoutMs: number;
+  /** The function's own Timeout (template or Globals, Lambda's default 3 s). */
+  readonly functionTimeoutMs: number;
 }
 
 export interface PoolConfig {
@@ -301,7 +302,6 @@ function readTrigger(
     source: resolve(codeRoot, entryPoint),
     exportName,
     environment,
-    // Cognito waits at most 5 seconds for a trigger (cognito-pre-token-generation.md §6).
-    timeoutMs: Math.min(5, Number.isFinite(timeoutSeconds) ? timeoutSeconds : 3) * 1000,
+    functionTimeoutMs: (Number.isFinite(timeoutSeconds) ? timeoutSeconds : 3) * 1000,
   };
 }

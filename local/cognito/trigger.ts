@@ -186,6 +186,8 @@ interface WorkerAnswer {
   error?: { errorType?: string; errorMessage?: string };
 }
 
+const COGNITO_WAIT_MS = 5000;
+
 /** A failed invocation, with the text Cognito puts in `error_description`. */
 function triggerFailure(message: string): SignInError {
   // Cognito wraps a trigger's error as "<Trigger> failed with error <message>." (amplify-js#3778
@@ -259,15 +261,27 @@ export class TriggerRunner {
     this.worker ??= this.start();
     const worker = this.worker;
     const id = this.nextId++;
-    const deadline = Date.now() + this.config.timeoutMs;
+    // Cognito waits at most 5 seconds (cognito-pre-token-generation.md §6); a function with a
+    // shorter Timeout is stopped by Lambda first and answers with Lambda's timeout error.
+    const lambdaTimesOut = this.config.functionTimeoutMs < COGNITO_WAIT_MS;
+    const waitMs = Math.min(this.config.functionTimeoutMs, COGNITO_WAIT_MS);
+    const deadline = Date.now() + this.config.functionTimeoutMs;
     return new Promise<unknown>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
         // A timed-out container is discarded, as Lambda does.
         if (this.worker === worker) this.worker = undefined;
         void worker.terminate();
-        reject(triggerFailure(`Task timed out after ${(this.config.timeoutMs / 1000).toFixed(2)} seconds`));
-      }, this.config.timeoutMs);
+        reject(
+          lambdaTimesOut
+            ? triggerFailure(`Task timed out after ${(waitMs / 1000).toFixed(2)} seconds`)
+            : // Wording reported for other triggers (sst#1815, amazon-cognito-identity-dart-2#204).
+              new SignInError(
+                'invalid_request',
+                'PreTokenGeneration invocation failed due to error Socket timeout while invoking Lambda function.',
+              ),
+        );
+      }, waitMs);
       this.pending.set(id, { worker, resolve, reject, timer });
       worker.postMessage({ id, event, deadline });
     });
