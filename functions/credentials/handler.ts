@@ -1,26 +1,40 @@
+import type { CognitoIdentityClient } from '@aws-sdk/client-cognito-identity';
 import middy from '@middy/core';
+import { audit, reasonOf } from '../shared/auth/audit.ts';
+import { clearCookie, cookieSpecs, cookieValues } from '../shared/auth/cookies.ts';
+import { checkCookieRequestOrigin } from '../shared/auth/request.ts';
+import { type AuthSecrets, createAuthSecrets } from '../shared/auth/secrets.ts';
+import { providerOf, readSession, sealSession } from '../shared/auth/session.ts';
+import { createIdTokenCache, credentialsForSession } from '../shared/auth/session-credentials.ts';
+import { createTokenEndpoint } from '../shared/auth/token-endpoint.ts';
 import { createIdentityClient } from '../shared/clients.ts';
-import { parseCredentialsConfig } from '../shared/config.ts';
+import { parseCredentialsConfig, parseSessionConfig } from '../shared/config.ts';
 import { createCredentialsCaches, issueCredentials, toCredentialsResponse } from '../shared/credentials.ts';
-import { BadRequestError, UnauthenticatedError } from '../shared/errors.ts';
-import { errorResponses, type HttpEvent, type HttpResult, header, json } from '../shared/http.ts';
+import { BadRequestError, BrokerError, UnauthenticatedError } from '../shared/errors.ts';
+import {
+  errorResponses,
+  type HttpEvent,
+  type HttpResult,
+  header,
+  json,
+  requestIdOf,
+} from '../shared/http.ts';
 import { log } from '../shared/log.ts';
-import { createIdTokenVerifier } from '../shared/oidc/verify.ts';
+import { createIdTokenVerifier, type FetchLike } from '../shared/oidc/verify.ts';
 
 const config = parseCredentialsConfig(process.env);
-const identityClient = createIdentityClient({
-  region: config.region,
-  endpoint: config.cognitoIdentityEndpoint,
-  timeoutMs: config.upstreamTimeoutMs,
-});
-const verifier = createIdTokenVerifier(config);
-const caches = createCredentialsCaches();
+/** Session support (cookie instead of bearer token); undefined when the sign-in variables are unset. */
+const sessionConfig = parseSessionConfig(process.env);
 
 /** The ID token from `Authorization: Bearer <token>`. */
 export function bearerToken(event: HttpEvent): string {
   const value = header(event, 'authorization');
   if (value === undefined || value.trim() === '') {
-    throw new UnauthenticatedError('Send the ID token as "Authorization: Bearer <ID token>"');
+    throw new UnauthenticatedError(
+      sessionConfig === undefined
+        ? 'Send the ID token as "Authorization: Bearer <ID token>"'
+        : 'Send the ID token as "Authorization: Bearer <ID token>", or sign in at /auth/login for a session',
+    );
   }
   const match = /^Bearer +([A-Za-z0-9_.~+/=-]+)\s*$/i.exec(value);
   if (!match?.[1]) {
@@ -31,21 +45,131 @@ export function bearerToken(event: HttpEvent): string {
   return match[1];
 }
 
-export const handler = middy<HttpEvent, HttpResult>()
-  .use(errorResponses(log))
-  .handler(async (event) => {
-    const issued = await issueCredentials(bearerToken(event), {
+export interface CredentialsHandlerDeps {
+  identityClient: CognitoIdentityClient;
+  fetch: FetchLike;
+  secrets: AuthSecrets | undefined;
+  /** Epoch milliseconds. */
+  now: () => number;
+}
+
+/** The handler with its collaborators; tests pass their own, `handler` uses the container's. */
+export function createHandler(deps: Partial<CredentialsHandlerDeps> = {}) {
+  const identityClient =
+    deps.identityClient ??
+    createIdentityClient({
+      region: config.region,
+      endpoint: config.cognitoIdentityEndpoint,
+      timeoutMs: config.upstreamTimeoutMs,
+    });
+  const fetchImpl = deps.fetch ?? fetch;
+  const now = deps.now ?? Date.now;
+  const verifier = createIdTokenVerifier(config, fetchImpl);
+  const caches = createCredentialsCaches();
+  const issue = (idToken: string) =>
+    issueCredentials(idToken, {
       identityClient,
       verifier,
       identityPoolId: config.identityPoolId,
       caches,
+      now,
     });
-    log.info('credentials issued', {
-      requestId: event.requestContext?.requestId,
+
+  const sessions = sessionConfig && {
+    config: sessionConfig,
+    specs: cookieSpecs(sessionConfig),
+    secrets: deps.secrets ?? createAuthSecrets(sessionConfig),
+    idTokens: createIdTokenCache(),
+  };
+  const tokenEndpoint =
+    sessions &&
+    createTokenEndpoint(sessions.config, {
+      clientSecret: () => sessions.secrets.clientSecret(),
+      fetch: fetchImpl,
+    });
+
+  /** Bearer requests: unchanged behaviour. */
+  const withBearer = async (event: HttpEvent, requestId: string): Promise<HttpResult> => {
+    const issued = await issue(bearerToken(event));
+    audit(log, 'credentials', 'success', {
       identityId: issued.identityId,
-      issuer: issued.claims.iss,
-      cached: issued.cached,
-      expiresAt: issued.credentials.expiration.toISOString(),
+      provider: providerOf(issued.claims),
+      reason: issued.cached ? 'cached' : undefined,
+      via: 'bearer',
+      requestId,
     });
     return json(200, toCredentialsResponse(issued));
-  });
+  };
+
+  /** Session requests: same-site only; refresh first when this container has no live ID token. */
+  const withSession = async (event: HttpEvent, requestId: string): Promise<HttpResult> => {
+    if (sessions === undefined || tokenEndpoint === undefined) throw new Error('unreachable');
+    const clear = clearCookie(sessions.specs.session);
+    checkCookieRequestOrigin(event, sessions.config);
+    const nowSeconds = Math.floor(now() / 1000);
+    const keyring = await sessions.secrets.cookieKeyring();
+    const read = await readSession(event, keyring, sessions.specs.session, nowSeconds);
+    if (read.session === undefined) {
+      throw new UnauthenticatedError(
+        read.rejected === 'expired'
+          ? 'The session has ended; sign in again at /auth/login'
+          : 'The session cookie is not valid (altered, or from a retired key); sign in again at /auth/login',
+        {
+          code: read.rejected === 'expired' ? 'session_expired' : 'session_invalid',
+          headers: { 'Set-Cookie': clear },
+        },
+      );
+    }
+    let result: Awaited<ReturnType<typeof credentialsForSession>>;
+    try {
+      result = await credentialsForSession(read.session, {
+        tokenEndpoint,
+        issue,
+        idTokens: sessions.idTokens,
+        nowSeconds,
+        skewSeconds: sessions.config.clockSkewSeconds,
+        log,
+        requestId,
+      });
+    } catch (error) {
+      // A session that can no longer refresh is over: remove the cookie with the 401.
+      if (error instanceof BrokerError && error.statusCode === 401) error.headers['Set-Cookie'] = clear;
+      throw error;
+    }
+    const cookies =
+      result.session === read.session
+        ? []
+        : [(await sealSession(result.session, keyring, sessions.specs.session, nowSeconds)).setCookie];
+    audit(log, 'credentials', 'success', {
+      identityId: result.issued.identityId,
+      provider: read.session.provider,
+      reason: result.issued.cached ? 'cached' : undefined,
+      via: 'session',
+      requestId,
+    });
+    return { ...json(200, toCredentialsResponse(result.issued)), ...(cookies.length ? { cookies } : {}) };
+  };
+
+  return middy<HttpEvent, HttpResult>()
+    .use(errorResponses(log))
+    .handler(async (event, context) => {
+      const requestId = requestIdOf(event, context);
+      // A bearer token wins; the session cookie is used only when no Authorization header is sent.
+      const viaSession =
+        sessions !== undefined &&
+        header(event, 'authorization') === undefined &&
+        cookieValues(event, sessions.specs.session.name).some((v) => v !== '');
+      try {
+        return viaSession ? await withSession(event, requestId) : await withBearer(event, requestId);
+      } catch (error) {
+        audit(log, 'credentials', 'failure', {
+          reason: reasonOf(error),
+          via: viaSession ? 'session' : 'bearer',
+          requestId,
+        });
+        throw error;
+      }
+    });
+}
+
+export const handler = createHandler();

@@ -8,6 +8,8 @@ export function apiEvent(
     headers?: Record<string, string>;
     cookies?: string[];
     query?: Record<string, string>;
+    /** The query exactly as sent (duplicates, odd encodings); overrides `query` for rawQueryString. */
+    rawQueryString?: string;
     body?: string;
   } = {},
 ): APIGatewayProxyEventV2 {
@@ -18,7 +20,7 @@ export function apiEvent(
     version: '2.0',
     routeKey: `${method} ${path}`,
     rawPath: path,
-    rawQueryString: new URLSearchParams(query).toString(),
+    rawQueryString: options.rawQueryString ?? new URLSearchParams(query).toString(),
     ...(options.cookies ? { cookies: options.cookies } : {}),
     headers: Object.fromEntries(Object.entries(options.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
     ...(Object.keys(query).length ? { queryStringParameters: query } : {}),

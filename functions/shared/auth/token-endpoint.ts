@@ -1,0 +1,285 @@
+/**
+ * The broker as a confidential OAuth client of the user pool: code exchange, refresh and revocation.
+ *
+ * Request building and response checking are oauth4webapi's (a certified, dependency-free OAuth/OIDC
+ * client): `client_secret_basic` with the form-encoding RFC 6749 §2.3.1 requires, the PKCE verifier,
+ * redirect-response validation (state, implicit-flow parameters, duplicate parameters), token-response
+ * validation (JSON, `token_type`, `expires_in`) and the ID token's claims (`iss`, `aud`, `exp`, `iat`,
+ * `nonce`). Those are exactly the parts where hand-written clients go wrong. The ID token's signature is
+ * then checked by the broker's own verifier (JWKS), see callback.ts.
+ *
+ * Every call has a timeout and none is retried: an authorization code is single-use, so a retry after
+ * a lost answer could only fail with invalid_grant (or, worse, race a first attempt that succeeded).
+ */
+import * as oauth from 'oauth4webapi';
+import type { AuthConfig } from '../config.ts';
+import { BrokerError, InvalidTokenError, UpstreamError } from '../errors.ts';
+import type { FetchLike } from '../oidc/verify.ts';
+
+export interface TokenSet {
+  idToken: string;
+  accessToken: string;
+  /** Present after a code exchange; after a refresh only when the app client rotates refresh tokens. */
+  refreshToken: string | undefined;
+  expiresInSeconds: number | undefined;
+}
+
+export interface CodeExchange {
+  /** The callback's query parameters, as received. */
+  callbackParameters: URLSearchParams;
+  /** The state from the login-state cookie (already compared in constant time by the caller). */
+  expectedState: string;
+  codeVerifier: string;
+  nonce: string;
+}
+
+export interface TokenEndpoint {
+  /** @throws BadRequestError (invalid_grant), InvalidTokenError, BrokerError (invalid_client, …), UpstreamError. */
+  exchangeCode(input: CodeExchange): Promise<TokenSet>;
+  /** @throws InvalidTokenError (`session_expired` on invalid_grant), BrokerError, UpstreamError. */
+  refresh(refreshToken: string): Promise<TokenSet>;
+  /** Revokes a refresh token (and the access tokens minted from it). @throws BrokerError, UpstreamError. */
+  revoke(refreshToken: string): Promise<void>;
+}
+
+export interface TokenEndpointDeps {
+  clientSecret: () => Promise<string>;
+  fetch?: FetchLike;
+}
+
+type Operation = 'code exchange' | 'refresh' | 'revocation';
+
+/**
+ * @example
+ *   const tokens = createTokenEndpoint(config, { clientSecret: () => secrets.clientSecret() });
+ *   const set = await tokens.exchangeCode({ callbackParameters, expectedState, codeVerifier, nonce });
+ */
+export function createTokenEndpoint(
+  config: Pick<
+    AuthConfig,
+    'userPool' | 'userPoolClientId' | 'endpoints' | 'callbackUrl' | 'upstreamTimeoutMs' | 'clockSkewSeconds'
+  >,
+  deps: TokenEndpointDeps,
+): TokenEndpoint {
+  const as: oauth.AuthorizationServer = {
+    issuer: config.userPool.issuer,
+    token_endpoint: config.endpoints.token,
+    revocation_endpoint: config.endpoints.revoke,
+    // Cognito signs every user-pool token with RS256.
+    id_token_signing_alg_values_supported: ['RS256'],
+  };
+  const client: oauth.Client = {
+    client_id: config.userPoolClientId,
+    [oauth.clockTolerance]: config.clockSkewSeconds,
+  };
+  const fetchImpl = deps.fetch ?? fetch;
+  const options = () => ({
+    signal: AbortSignal.timeout(config.upstreamTimeoutMs),
+    [oauth.customFetch]: (url: string, init: oauth.CustomFetchOptions<'POST', URLSearchParams>) =>
+      fetchImpl(url, init as RequestInit),
+    // Plain http is only ever configured for loopback (the offline stack); config.ts enforces it.
+    [oauth.allowInsecureRequests]: config.endpoints.token.startsWith('http:'),
+  });
+  const auth = async () => oauth.ClientSecretBasic(await deps.clientSecret());
+
+  return {
+    async exchangeCode(input) {
+      try {
+        const parameters = oauth.validateAuthResponse(
+          as,
+          client,
+          input.callbackParameters,
+          input.expectedState,
+        );
+        const response = await oauth.authorizationCodeGrantRequest(
+          as,
+          client,
+          await auth(),
+          parameters,
+          config.callbackUrl,
+          input.codeVerifier,
+          options(),
+        );
+        const result = await oauth.processAuthorizationCodeResponse(as, client, response, {
+          expectedNonce: input.nonce,
+          requireIdToken: true,
+        });
+        return tokenSet(result);
+      } catch (error) {
+        throw translateTokenError(error, 'code exchange', config.upstreamTimeoutMs);
+      }
+    },
+    async refresh(refreshToken) {
+      try {
+        const response = await oauth.refreshTokenGrantRequest(
+          as,
+          client,
+          await auth(),
+          refreshToken,
+          options(),
+        );
+        const result = await oauth.processRefreshTokenResponse(as, client, response);
+        if (typeof result.id_token !== 'string') {
+          throw new UpstreamError('Cognito returned no ID token on refresh', {
+            code: 'invalid_token_response',
+            hint: 'the refresh answer had no id_token: the openid scope must be allowed on the app client',
+          });
+        }
+        return tokenSet(result);
+      } catch (error) {
+        throw translateTokenError(error, 'refresh', config.upstreamTimeoutMs);
+      }
+    },
+    async revoke(refreshToken) {
+      try {
+        const response = await oauth.revocationRequest(as, client, await auth(), refreshToken, options());
+        await oauth.processRevocationResponse(response);
+      } catch (error) {
+        throw translateTokenError(error, 'revocation', config.upstreamTimeoutMs);
+      }
+    },
+  };
+}
+
+function tokenSet(result: oauth.TokenEndpointResponse): TokenSet {
+  return {
+    idToken: result.id_token as string,
+    accessToken: result.access_token,
+    refreshToken: result.refresh_token,
+    expiresInSeconds: result.expires_in,
+  };
+}
+
+/**
+ * Turns oauth4webapi and fetch failures into broker errors whose messages say what to check. Token
+ * endpoint errors follow the troubleshooting catalogue (reference §4, §11).
+ */
+export function translateTokenError(error: unknown, operation: Operation, timeoutMs: number): Error {
+  if (error instanceof BrokerError) return error;
+  if (error instanceof oauth.ResponseBodyError)
+    return fromOAuthError(error.error, error.error_description, operation, error);
+  if (error instanceof oauth.WWWAuthenticateChallengeError) {
+    return fromOAuthError('invalid_client', undefined, operation, error);
+  }
+  if (error instanceof oauth.AuthorizationResponseError) {
+    // Handled before the exchange by the callback; reaching here means the caller skipped that step.
+    return new BrokerError(`The sign-in was refused: ${error.error}`, {
+      statusCode: 400,
+      code: 'authorization_error',
+      cause: error,
+    });
+  }
+  const name = (error as { name?: unknown })?.name;
+  if (name === 'TimeoutError' || name === 'AbortError') {
+    return new UpstreamError(
+      operation === 'code exchange'
+        ? `Cognito's token endpoint did not answer within ${timeoutMs} ms; the code is not retried (it is single-use): start sign-in again`
+        : `Cognito's token endpoint did not answer within ${timeoutMs} ms during ${operation}; try again`,
+      {
+        statusCode: 504,
+        code: 'upstream_timeout',
+        cause: error,
+        hint: 'check COGNITO_DOMAIN_URL and UPSTREAM_TIMEOUT_MS',
+      },
+    );
+  }
+  if (error instanceof oauth.OperationProcessingError) {
+    const cause = error.cause as { claim?: unknown } | undefined;
+    if (error.code === oauth.JWT_CLAIM_COMPARISON && cause?.claim === 'nonce') {
+      return new InvalidTokenError(
+        'The ID token nonce does not match this sign-in (possible replay); start sign-in again',
+        { code: 'nonce_mismatch', cause: error },
+      );
+    }
+    if (error.code === oauth.INVALID_RESPONSE && /"nonce"/.test(error.message)) {
+      return new InvalidTokenError('The ID token carries no nonce; start sign-in again', {
+        code: 'nonce_mismatch',
+        cause: error,
+      });
+    }
+    if (error.code === oauth.JWT_CLAIM_COMPARISON || error.code === oauth.JWT_TIMESTAMP_CHECK) {
+      return new InvalidTokenError(`The ID token from Cognito failed a check: ${error.message}`, {
+        code: 'invalid_claim',
+        cause: error,
+        hint: 'check USER_POOL_ID/USER_POOL_ISSUER, USER_POOL_CLIENT_ID and the clocks',
+      });
+    }
+    if (error.code === oauth.INVALID_RESPONSE && /"state"/.test(error.message)) {
+      return new BrokerError('The state parameter does not match this sign-in; start sign-in again', {
+        statusCode: 400,
+        code: 'state_mismatch',
+        cause: error,
+      });
+    }
+    return new UpstreamError(`Cognito's answer to the ${operation} is not a valid token response`, {
+      code: 'invalid_token_response',
+      cause: error,
+      hint: `${error.code}: ${error.message}`,
+    });
+  }
+  if (error instanceof oauth.UnsupportedOperationError) {
+    return new UpstreamError(`Cognito's answer to the ${operation} is not supported`, {
+      code: 'invalid_token_response',
+      cause: error,
+      hint: error.message,
+    });
+  }
+  return new UpstreamError(`Cognito's token endpoint could not be reached during ${operation}; try again`, {
+    statusCode: 503,
+    code: 'upstream_unavailable',
+    cause: error,
+    hint: 'check COGNITO_DOMAIN_URL (the hosted-UI domain) and network access',
+  });
+}
+
+function fromOAuthError(
+  code: string,
+  description: string | undefined,
+  operation: Operation,
+  cause: unknown,
+): Error {
+  const described = description ? ` (${description.slice(0, 200)})` : '';
+  switch (code) {
+    case 'invalid_grant':
+      if (operation === 'refresh') {
+        return new InvalidTokenError(
+          'The session has ended (its refresh token was revoked or expired); sign in again',
+          {
+            code: 'session_expired',
+            cause,
+          },
+        );
+      }
+      return new BrokerError(
+        'The authorization code was refused (already used, unknown, or older than 5 minutes); start sign-in again',
+        { statusCode: 400, code: 'invalid_grant', cause, hint: `invalid_grant at ${operation}${described}` },
+      );
+    case 'invalid_client':
+      return new BrokerError(
+        "Cognito refused the broker's app client credentials (invalid_client); check USER_POOL_CLIENT_ID and the client secret (CLIENT_SECRET_ID)",
+        {
+          statusCode: 502,
+          code: 'invalid_client',
+          expose: true,
+          cause,
+          hint: `invalid_client at ${operation}${described}`,
+        },
+      );
+    case 'unauthorized_client':
+      if (description === 'invalid_redirect') {
+        return new BrokerError(
+          'Cognito says redirect_uri differs from the one sent to /oauth2/authorize (invalid_redirect); check PUBLIC_BASE_URL',
+          { statusCode: 502, code: 'unauthorized_client', expose: true, cause },
+        );
+      }
+      return new BrokerError(
+        `The app client is not allowed the ${operation === 'refresh' ? 'refresh_token' : 'authorization_code'} grant (unauthorized_client); check AllowedOAuthFlows: [code] and ExplicitAuthFlows: [ALLOW_REFRESH_TOKEN_AUTH]`,
+        { statusCode: 502, code: 'unauthorized_client', expose: true, cause, hint: described },
+      );
+    default:
+      return new UpstreamError(`Cognito refused the ${operation}: ${code}${described}`, {
+        code: 'token_endpoint_error',
+        cause,
+      });
+  }
+}
