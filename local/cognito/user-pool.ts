@@ -5,10 +5,14 @@
 //
 //   user-pool.ts      options, start-up, the handle tests and `npm start` use   (this file)
 //   pool-config.ts    what is read from the template
-//   routes.ts         the HTTP endpoints
+//   routes.ts         the HTTP router and the issuer documents
+//   hosted-ui.ts      authorize, login page, idpresponse, logout (the browser side)
+//   token-endpoint.ts token, userInfo, revoke (the back-end side)
+//   runtime.ts        state shared by the endpoints, faults, the trigger call
 //   federation.ts     the pool as relying party of the upstream IdPs
 //   attributes.ts     attribute mapping and the user directory
 //   trigger.ts        the pre-token-generation function: event, worker, response
+//   trigger-worker.ts the worker thread standing in for the function's Lambda container
 //   tokens.ts         keys, JWKS, ID/access/refresh tokens
 
 import { createServer } from 'node:http';
@@ -17,13 +21,14 @@ import { type StoredUser, UserDirectory } from './attributes.ts';
 import { UpstreamClient, type UpstreamIdp } from './federation.ts';
 import { closeServer, listen, page, sendHtml } from './http.ts';
 import { readPoolConfig } from './pool-config.ts';
-import { type AppClient, createRouter, type PoolRuntime, type UserPoolFaults } from './routes.ts';
+import { createRouter } from './routes.ts';
+import type { AppClient, PoolRuntime, UserPoolFaults } from './runtime.ts';
 import { createPoolKeys } from './tokens.ts';
 import { TriggerRunner } from './trigger.ts';
 
 export type { StoredUser } from './attributes.ts';
 export type { UpstreamIdp } from './federation.ts';
-export type { EndpointFault, UserPoolFaults } from './routes.ts';
+export type { EndpointFault, UserPoolFaults } from './runtime.ts';
 
 export interface UserPoolClientOptions {
   readonly clientId: string;

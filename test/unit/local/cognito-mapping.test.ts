@@ -60,7 +60,7 @@ describe('pool configuration from template.yaml', () => {
     assert.equal(trigger.exportName, 'handler');
     assert.equal(trigger.environment.PROVIDER_TABLE, '');
     assert.equal(trigger.environment.AWS_LAMBDA_LOG_LEVEL, 'INFO');
-    assert.equal(trigger.timeoutMs, 5000);
+    assert.equal(trigger.functionTimeoutMs, 5000);
   });
 
   it('follows a LambdaArn given as a resolved ARN to the function', () => {

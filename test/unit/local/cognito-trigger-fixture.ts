@@ -48,3 +48,10 @@ export async function inspect(event: Event): Promise<Event> {
 export async function throwing(): Promise<never> {
   throw new Error('This account cannot sign in here');
 }
+
+/** Never answers: the function's Timeout (or Cognito's 5 seconds) ends it. */
+export function hanging(): Promise<never> {
+  return new Promise<never>(() => {
+    setInterval(() => {}, 1000);
+  });
+}

@@ -647,7 +647,7 @@ describe('user pool stand-in', () => {
 });
 
 describe('user pool stand-in with other options or a modified template', { concurrency: true }, () => {
-  const variants = 6;
+  const variants = 8;
   let idps: Idps;
   const ports: number[] = [];
   /** A pool on one of the ports the shared IdPs accept, closed with `stack.close()`. */
@@ -741,6 +741,25 @@ describe('user pool stand-in with other options or a modified template', { concu
     }
   });
 
+  it('fails sign-in with Lambda’s timeout error when the trigger outlives its Timeout', async () => {
+    const template = readTemplate();
+    const fn = template.Resources.PreTokenGenerationFunction;
+    assert.ok(fn?.Properties && fn.Metadata);
+    fn.Properties.Handler = 'handler.hanging';
+    fn.Properties.Timeout = 1;
+    fn.Metadata.BuildProperties = { EntryPoints: ['test/unit/local/cognito-trigger-fixture.ts'] };
+    const stack = await variantStack({ template: resolver(template) });
+    try {
+      const callback = await signIn(stack.pool, 'veteran');
+      assert.equal(
+        callback.searchParams.get('error_description'),
+        'PreTokenGeneration failed with error Task timed out after 1.00 seconds.',
+      );
+    } finally {
+      await stack.close();
+    }
+  });
+
   it('calls the trigger with a genuine V2 event and applies its answer as Cognito does', async () => {
     const template = readTemplate();
     const fn = template.Resources.PreTokenGenerationFunction;
@@ -798,6 +817,22 @@ describe('user pool stand-in with other options or a modified template', { concu
       assert.equal(access.aud, undefined, 'aud may only be set to the client id');
       assert.equal(access.scope, 'openid profile offline/read');
       assert.deepEqual(access['cognito:groups'], ['admins']);
+    } finally {
+      await stack.close();
+    }
+  });
+
+  it('reads user info by POST when the provider says attributes_request_method: POST', async () => {
+    const template = readTemplate();
+    const details = (
+      template.Resources.IdmeProvider?.Properties as { ProviderDetails: Record<string, unknown> }
+    ).ProviderDetails;
+    details.attributes_request_method = 'POST';
+    const stack = await variantStack({ template: resolver(template) });
+    try {
+      const tokens = await redeem(stack.pool, await signIn(stack.pool, 'ial2'));
+      assert.equal(claimsOf(tokens.id_token).given_name, stack.pool.users()[0]?.attributes.given_name);
+      assert.equal(stack.pool.users()[0]?.attributes['custom:idp_ial'], '2');
     } finally {
       await stack.close();
     }
