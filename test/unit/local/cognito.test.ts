@@ -824,10 +824,8 @@ describe('user pool stand-in with other options or a modified template', { concu
 
   it('reads user info by POST when the provider says attributes_request_method: POST', async () => {
     const template = readTemplate();
-    const details = (
-      template.Resources.IdmeProvider?.Properties as { ProviderDetails: Record<string, unknown> }
-    ).ProviderDetails;
-    details.attributes_request_method = 'POST';
+    const idme = template.Resources.IdmeProvider?.Properties as { ProviderDetails: Record<string, unknown> };
+    idme.ProviderDetails.attributes_request_method = 'POST';
     const stack = await variantStack({ template: resolver(template) });
     try {
       const tokens = await redeem(stack.pool, await signIn(stack.pool, 'ial2'));
