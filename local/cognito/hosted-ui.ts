@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { mapClaims, SignInError, type StoredUser } from './attributes.ts';
+import type { UpstreamClient } from './federation.ts';
 import { clearCookie, escapeHtml, page, parseCookies, redirect, sendHtml, setCookie } from './http.ts';
 import type { ProviderConfig } from './pool-config.ts';
 import {
@@ -71,11 +72,12 @@ function grantedScopes(requested: string | null, client: AppClient): string[] | 
   return granted.length > 0 ? granted : undefined;
 }
 
+/** The provider an authorize request names, when the pool has it, the client may use it and it is reachable. */
 function providerFor(
   runtime: PoolRuntime,
   client: AppClient,
   query: URLSearchParams,
-): ProviderConfig | undefined {
+): { provider: ProviderConfig; upstream: UpstreamClient } | undefined {
   const named = query.get('identity_provider');
   const identifier = query.get('idp_identifier');
   const provider =
@@ -85,7 +87,8 @@ function providerFor(
           (p) => identifier !== null && p.idpIdentifiers.includes(identifier),
         );
   if (provider === undefined || !client.settings.supportedProviders.includes(provider.name)) return undefined;
-  return runtime.upstream.has(provider.name) ? provider : undefined;
+  const upstream = runtime.upstream.get(provider.name);
+  return upstream === undefined ? undefined : { provider, upstream };
 }
 
 /** After a federated sign-in (or with a live session): trigger, one-time code, redirect to the app. */
@@ -243,8 +246,8 @@ export async function authorize(
     redirect(res, `${runtime.url}/login?${query}`);
     return;
   }
-  const provider = providerFor(runtime, request.client, query);
-  if (provider === undefined) {
+  const target = providerFor(runtime, request.client, query);
+  if (target === undefined) {
     // What the hosted UI shows for a provider name that is unknown (names are case-sensitive) or
     // not enabled on the app client (aws-sdk-android#1808).
     sendHtml(
@@ -257,15 +260,14 @@ export async function authorize(
     );
     return;
   }
-  const upstream = runtime.upstream.get(provider.name);
-  if (upstream === undefined) return;
+  const { provider, upstream } = target;
   const now = runtime.now();
   prune(runtime.pending, (p) => p.createdAt + FEDERATION_TTL_MS <= now);
   const cognitoState = randomUUID();
   const cognitoNonce = randomUUID();
-  let target: URL;
+  let idpAuthorize: URL;
   try {
-    target = await upstream.authorizeUrl({
+    idpAuthorize = await upstream.authorizeUrl({
       scope: provider.authorizeScopes,
       state: cognitoState,
       nonce: cognitoNonce,
@@ -282,7 +284,7 @@ export async function authorize(
     return;
   }
   runtime.pending.set(cognitoState, { ...request, provider, cognitoNonce, createdAt: now });
-  redirect(res, target);
+  redirect(res, idpAuthorize);
 }
 
 export async function loginPage(

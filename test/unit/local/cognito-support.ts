@@ -133,9 +133,16 @@ export function authorizeUrl(pool: UserPoolStandIn, params: AuthorizeParams = {}
 
 /**
  * Follows redirects (and oidc-provider's auto-submitted forms) from a response until the app's
- * callback is reached; on an IdP sign-in page, picks `identity` (`cancel` presses Cancel).
+ * callback (or `stopAt`) is reached; on an IdP sign-in page, picks `identity` (`cancel` presses Cancel).
  */
-export async function follow(jar: CookieJar, first: Response, base: string, identity?: string): Promise<URL> {
+export async function follow(
+  jar: CookieJar,
+  first: Response,
+  base: string,
+  identity?: string,
+  stopAt: (url: URL) => boolean = (url) =>
+    url.href.startsWith(APP_CALLBACK) || url.href.startsWith(APP_ORIGIN),
+): Promise<URL> {
   let response = first;
   let url = base;
   for (let hops = 0; hops < 15; hops += 1) {
@@ -155,7 +162,7 @@ export async function follow(jar: CookieJar, first: Response, base: string, iden
     }
     assert.ok([302, 303].includes(response.status), `unexpected status ${response.status} at ${url}`);
     const next = location(response, url);
-    if (next.href.startsWith(APP_CALLBACK) || next.href.startsWith(APP_ORIGIN)) return next;
+    if (stopAt(next)) return next;
     response = await browse(jar, next);
     url = next.href;
   }

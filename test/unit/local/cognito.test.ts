@@ -259,6 +259,42 @@ describe('user pool stand-in', () => {
     });
   });
 
+  describe('federation state', () => {
+    it('abandons a federated sign-in not finished within 5 minutes', async () => {
+      const jar = new CookieJar();
+      const first = await browse(jar, authorizeUrl(stack.pool, { provider: IDME }));
+      const idpResponse = await follow(
+        jar,
+        first,
+        stack.pool.url,
+        'veteran',
+        (url) => url.pathname === '/oauth2/idpresponse',
+      );
+      clockOffsetMs = 5 * 60_000 + 1000;
+      const page = await browse(jar, idpResponse);
+      assert.equal(page.status, 400);
+      assert.match(await page.text(), /Something went wrong/);
+    });
+
+    it('refuses an idpresponse with an unknown state', async () => {
+      const page = await fetch(`${stack.pool.url}/oauth2/idpresponse?code=abc&state=forged`, {
+        redirect: 'manual',
+      });
+      assert.equal(page.status, 400);
+      assert.match(await page.text(), /Something went wrong/);
+    });
+
+    it('answers prompt=none without a hosted-UI session with login_required', async () => {
+      const response = await browse(
+        new CookieJar(),
+        authorizeUrl(stack.pool, { provider: IDME, extra: { prompt: 'none' } }),
+      );
+      const callback = location(response, stack.pool.url);
+      assert.equal(callback.searchParams.get('error'), 'login_required');
+      assert.equal(callback.searchParams.get('state'), 'app-state-1');
+    });
+  });
+
   describe('/oauth2/authorize errors', () => {
     it('shows its error page for an unregistered redirect_uri and never redirects to it', async () => {
       const jar = new CookieJar();
