@@ -1,0 +1,147 @@
+import assert from 'node:assert/strict';
+import { beforeEach, describe, it } from 'node:test';
+import { CognitoIdentityClient, GetIdCommand } from '@aws-sdk/client-cognito-identity';
+import { mockClient } from 'aws-sdk-client-mock';
+import { audit } from '../../../functions/shared/auth/audit.ts';
+import { completeLogin } from '../../../functions/shared/auth/callback.ts';
+import { startLogin } from '../../../functions/shared/auth/login.ts';
+import { readSession } from '../../../functions/shared/auth/session.ts';
+import {
+  createIdTokenCache,
+  credentialsForSession,
+} from '../../../functions/shared/auth/session-credentials.ts';
+import { createTokenEndpoint } from '../../../functions/shared/auth/token-endpoint.ts';
+import { BoundedCache } from '../../../functions/shared/bounded-cache.ts';
+import { parseAuthConfig } from '../../../functions/shared/config.ts';
+import { createLogger } from '../../../functions/shared/log.ts';
+import { createIdTokenVerifier, type IdTokenClaims } from '../../../functions/shared/oidc/verify.ts';
+import { authEnv, createFakeUserPool, testClientSecret } from '../../helpers/user-pool.ts';
+import { callbackEvent, keyring, pairOf } from './support.ts';
+
+const identityMock = mockClient(CognitoIdentityClient);
+const identityId = 'us-east-1:0a1b2c3d-1111-2222-3333-444455556666';
+const config = parseAuthConfig(authEnv(), { clientSecret: true });
+const forbidden = /eyJ|GARY|TWINKLE|1970-10-10|Gary\.Twinkle|refresh_token|code_verifier/;
+
+async function signInWithLog(tamperState = false) {
+  const pool = await createFakeUserPool();
+  const lines: string[] = [];
+  const log = createLogger({ write: (line) => lines.push(line) });
+  const started = await startLogin(
+    { provider: 'IDmeSandbox', returnTo: '/' },
+    { config, keyring, nowSeconds: pool.clock.now },
+  );
+  const query = pool.authorize(started.location);
+  if (tamperState) query.set('state', 'x');
+  const deps = {
+    config,
+    keyring,
+    tokenEndpoint: createTokenEndpoint(config, {
+      clientSecret: async () => testClientSecret,
+      fetch: pool.fetch,
+    }),
+    verifier: createIdTokenVerifier(config, pool.fetch),
+    usedStates: new BoundedCache<string, true>(10),
+    identityClient: new CognitoIdentityClient({ region: 'us-east-1' }),
+    nowSeconds: pool.clock.now,
+    log,
+  };
+  const outcome = await completeLogin(callbackEvent(query, [pairOf(started.setCookie)]), deps).catch(
+    (e: unknown) => e,
+  );
+  return { pool, lines, log, outcome, deps };
+}
+
+describe('audit lines', () => {
+  beforeEach(() => {
+    identityMock.reset();
+    identityMock.on(GetIdCommand).resolves({ IdentityId: identityId });
+  });
+
+  it('one per sign-in: provider, identity id, outcome; no names, tokens or codes', async () => {
+    const { lines } = await signInWithLog();
+    assert.equal(lines.length, 1);
+    const line = JSON.parse(lines[0] as string);
+    assert.deepEqual(
+      {
+        audit: line.audit,
+        outcome: line.outcome,
+        provider: line.provider,
+        identityId: line.identityId,
+        reason: line.reason,
+      },
+      { audit: 'sign-in', outcome: 'success', provider: 'IDmeSandbox', identityId, reason: null },
+    );
+    assert.doesNotMatch(lines[0] as string, forbidden);
+  });
+
+  it('one per failed sign-in, with the reason code', async () => {
+    const { lines } = await signInWithLog(true);
+    assert.equal(lines.length, 1);
+    const line = JSON.parse(lines[0] as string);
+    assert.equal(line.audit, 'sign-in');
+    assert.equal(line.outcome, 'failure');
+    assert.equal(line.reason, 'state_mismatch');
+    assert.equal(line.provider, 'IDmeSandbox');
+  });
+
+  it('one per refresh', async () => {
+    const { pool, outcome, deps } = await signInWithLog();
+    assert.ok(typeof outcome === 'object' && outcome !== null && 'cookies' in outcome);
+    const sessionCookie = (outcome as { cookies: string[] }).cookies
+      .map(pairOf)
+      .find((c) => c.includes('session='));
+    const { session } = await readSession(
+      { cookies: [sessionCookie as string], headers: {} },
+      keyring,
+      { name: '__Host-broker-session', path: '/', secure: true },
+      pool.clock.now,
+    );
+    assert.ok(session);
+    const lines: string[] = [];
+    await credentialsForSession(session, {
+      tokenEndpoint: deps.tokenEndpoint,
+      issue: async (idToken) => {
+        const { claims } = await deps.verifier.verify(idToken);
+        return {
+          identityId,
+          claims: claims as IdTokenClaims,
+          cached: false,
+          credentials: { accessKeyId: 'a', secretAccessKey: 's', sessionToken: 't', expiration: new Date() },
+        };
+      },
+      idTokens: createIdTokenCache(),
+      nowSeconds: pool.clock.now,
+      skewSeconds: 60,
+      log: createLogger({ write: (line) => lines.push(line) }),
+    });
+    assert.equal(lines.length, 1);
+    const line = JSON.parse(lines[0] as string);
+    assert.equal(line.audit, 'refresh');
+    assert.equal(line.outcome, 'success');
+    assert.equal(line.identityId, identityId);
+    assert.doesNotMatch(lines[0] as string, forbidden);
+  });
+
+  it('writes only the allow-listed fields', () => {
+    const lines: string[] = [];
+    audit(createLogger({ write: (l) => lines.push(l) }), 'credentials', 'success', {
+      provider: 'IduraTest',
+      identityId,
+      via: 'session',
+      ...({ name: 'GARY', idToken: 'eyJabc.def.ghi' } as object),
+    });
+    const line = JSON.parse(lines[0] as string);
+    assert.deepEqual(Object.keys(line).sort(), [
+      'audit',
+      'identityId',
+      'level',
+      'message',
+      'outcome',
+      'provider',
+      'reason',
+      'timestamp',
+      'via',
+    ]);
+  });
+});

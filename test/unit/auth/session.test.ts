@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { beforeEach, describe, it } from 'node:test';
+import { CognitoIdentityClient, GetIdCommand } from '@aws-sdk/client-cognito-identity';
+import { mockClient } from 'aws-sdk-client-mock';
+import { apiEvent } from '../../helpers/events.ts';
+import { authEnv, canonicalIdmeClaims, createFakeUserPool } from '../../helpers/user-pool.ts';
+import { cookieValueOf, fromFrontend, invoker, load, signIn } from './support.ts';
+
+const identityMock = mockClient(CognitoIdentityClient);
+const identityId = 'us-east-1:0a1b2c3d-1111-2222-3333-444455556666';
+
+async function setup() {
+  const pool = await createFakeUserPool();
+  const now = () => pool.clock.now * 1000;
+  const env = authEnv();
+  const login = invoker((await load('login', env)).createHandler({ now }));
+  const callback = invoker((await load('callback', env)).createHandler({ fetch: pool.fetch, now }));
+  const session = invoker((await load('session', env)).createHandler({ now }));
+  const { sessionCookie } = await signIn(login, callback, pool);
+  return { pool, session, sessionCookie };
+}
+
+const sessionEvent = (cookies: string[], headers: Record<string, string> = fromFrontend) =>
+  apiEvent({ path: '/auth/session', cookies, headers });
+
+describe('GET /auth/session', () => {
+  beforeEach(() => {
+    identityMock.reset();
+    identityMock.on(GetIdCommand).resolves({ IdentityId: identityId });
+  });
+
+  it('says who is signed in: provider, identity id, canonical claims and when the session ends', async () => {
+    const { pool, session, sessionCookie } = await setup();
+    const result = await session(sessionEvent([sessionCookie]));
+    assert.equal(result.statusCode, 200);
+    const body = JSON.parse(result.body as string);
+    assert.equal(body.signedIn, true);
+    assert.equal(body.provider, 'IDmeSandbox');
+    assert.equal(body.identityId, identityId);
+    assert.deepEqual(body.claims, canonicalIdmeClaims);
+    assert.equal(body.expiresAt, new Date((pool.clock.now + 43_200) * 1000).toISOString());
+    assert.equal(body.signedInAt, new Date(pool.clock.now * 1000).toISOString());
+  });
+
+  it('never returns tokens', async () => {
+    const { pool, session, sessionCookie } = await setup();
+    const result = await session(sessionEvent([sessionCookie]));
+    assert.doesNotMatch(result.body as string, /eyJ|refresh|token/i);
+    assert.ok(!(result.body as string).includes((pool.refreshTokens[0] as string).slice(0, 40)));
+  });
+
+  it('answers signedIn: false without a cookie', async () => {
+    const { session } = await setup();
+    const result = await session(sessionEvent([]));
+    assert.equal(result.statusCode, 200);
+    assert.deepEqual(JSON.parse(result.body as string), { signedIn: false });
+    assert.equal(result.cookies, undefined);
+  });
+
+  it('answers signedIn: false and removes a cookie that cannot be opened', async () => {
+    const { session, sessionCookie } = await setup();
+    const value = cookieValueOf(sessionCookie);
+    const broken = `__Host-broker-session=${value.slice(0, 120)}x${value.slice(121)}`;
+    const result = await session(sessionEvent([broken]));
+    assert.deepEqual(JSON.parse(result.body as string), { signedIn: false });
+    assert.match((result.cookies ?? [])[0] as string, /^__Host-broker-session=; Path=\/; Max-Age=0/);
+  });
+
+  it('answers signedIn: false once the session has ended', async () => {
+    const { pool, session, sessionCookie } = await setup();
+    pool.clock.now += 43_200;
+    const result = await session(sessionEvent([sessionCookie]));
+    assert.equal(JSON.parse(result.body as string).signedIn, false);
+  });
+
+  it('refuses another origin', async () => {
+    const { session, sessionCookie } = await setup();
+    const result = await session(sessionEvent([sessionCookie], { origin: 'https://evil.example' }));
+    assert.equal(result.statusCode, 403);
+  });
+});

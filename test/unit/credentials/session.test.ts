@@ -1,0 +1,218 @@
+import assert from 'node:assert/strict';
+import { beforeEach, describe, it } from 'node:test';
+import {
+  CognitoIdentityClient,
+  GetCredentialsForIdentityCommand,
+  GetIdCommand,
+} from '@aws-sdk/client-cognito-identity';
+import { mockClient } from 'aws-sdk-client-mock';
+import { readSession } from '../../../functions/shared/auth/session.ts';
+import { apiEvent } from '../../helpers/events.ts';
+import { credentialsEnv } from '../../helpers/tokens.ts';
+import { authEnv, createFakeUserPool, type FakeUserPool, testFrontend } from '../../helpers/user-pool.ts';
+import {
+  attributesOf,
+  cookieValueOf,
+  fromFrontend,
+  invoker,
+  keyring,
+  load,
+  pairOf,
+  setCookieFor,
+  signIn,
+} from '../auth/support.ts';
+
+const identityMock = mockClient(CognitoIdentityClient);
+const identityId = 'us-east-1:0a1b2c3d-1111-2222-3333-444455556666';
+const sessionSpec = { name: '__Host-broker-session', path: '/', secure: true };
+
+/** `startedAgo`: how long before the real now the sign-in happened (the verifier uses the real clock). */
+async function setup(env = authEnv(), startedAgo = 0) {
+  const pool = await createFakeUserPool();
+  pool.clock.now -= startedAgo;
+  const now = () => pool.clock.now * 1000;
+  const login = invoker((await load('login', env)).createHandler({ now }));
+  const callback = invoker((await load('callback', env)).createHandler({ fetch: pool.fetch, now }));
+  const credentials = invoker((await load('credentials', env)).createHandler({ fetch: pool.fetch, now }));
+  const { sessionCookie } = await signIn(login, callback, pool);
+  identityMock.resetHistory();
+  return { pool, login, callback, credentials, sessionCookie };
+}
+
+const refreshes = (pool: FakeUserPool) =>
+  pool.requests.filter(
+    (r) => r.url.endsWith('/oauth2/token') && r.form.get('grant_type') === 'refresh_token',
+  );
+
+function credentialsEvent(cookies: string[], headers: Record<string, string> = fromFrontend, method = 'GET') {
+  return apiEvent({ method, path: '/credentials', cookies, headers });
+}
+
+describe('/credentials with a session cookie', () => {
+  beforeEach(() => {
+    identityMock.reset();
+    identityMock.on(GetIdCommand).resolves({ IdentityId: identityId });
+    identityMock.on(GetCredentialsForIdentityCommand).resolves({
+      IdentityId: identityId,
+      Credentials: {
+        AccessKeyId: 'ASIAEXAMPLE',
+        SecretKey: 'secret',
+        SessionToken: 'session-token',
+        Expiration: new Date(Date.now() + 3_600_000),
+      },
+    });
+  });
+
+  it('gets credentials: refresh_token grant first, then the identity pool, and rewrites the cookie', async () => {
+    const { pool, credentials, sessionCookie } = await setup();
+    const result = await credentials(credentialsEvent([sessionCookie]));
+    assert.equal(result.statusCode, 200, result.body);
+    const body = JSON.parse(result.body as string);
+    assert.equal(body.AccessKeyId, 'ASIAEXAMPLE');
+    assert.equal(body.IdentityId, identityId);
+    assert.equal(refreshes(pool).length, 1);
+    assert.equal(refreshes(pool)[0]?.form.get('refresh_token'), pool.refreshTokens[0]);
+    const updated = setCookieFor(result, '__Host-broker-session');
+    assert.ok(updated, 'the session cookie is updated after a refresh');
+    assert.equal(attributesOf(updated).httponly, true);
+    const logins = identityMock.commandCalls(GetCredentialsForIdentityCommand)[0]?.args[0].input.Logins ?? {};
+    const idToken = Object.values(logins)[0] as string;
+    assert.equal(pool.issuer.issuer.replace('https://', ''), Object.keys(logins)[0]);
+    assert.ok(idToken.startsWith('eyJ'));
+  });
+
+  it('keeps using the ID token while it is valid, without refreshing or rewriting the cookie', async () => {
+    const { pool, credentials, sessionCookie } = await setup();
+    const first = await credentials(credentialsEvent([sessionCookie]));
+    const cookie = pairOf(setCookieFor(first, '__Host-broker-session') as string);
+    pool.clock.now += 600;
+    const second = await credentials(credentialsEvent([cookie]));
+    assert.equal(second.statusCode, 200);
+    assert.equal(refreshes(pool).length, 1);
+    assert.equal(second.cookies, undefined);
+  });
+
+  it('refreshes again when the ID token has expired or will within the clock skew', async () => {
+    const { pool, credentials, sessionCookie } = await setup(authEnv(), 3600 - 30);
+    await credentials(credentialsEvent([sessionCookie]));
+    pool.clock.now += 3600 - 30; // back to now: the ID token has 30 s left, the skew is 60 s
+    pool.refreshClaims = { assurance_level: 'IAL1' };
+    const result = await credentials(credentialsEvent([sessionCookie]));
+    assert.equal(result.statusCode, 200, result.body);
+    assert.equal(refreshes(pool).length, 2);
+    const updated = pairOf(setCookieFor(result, '__Host-broker-session') as string);
+    const read = await readSession({ cookies: [updated], headers: {} }, keyring, sessionSpec, pool.clock.now);
+    assert.equal(read.session?.claims.assurance_level, 'IAL1', 'claims from the refreshed ID token');
+  });
+
+  it('stores a rotated refresh token in the cookie', async () => {
+    const { pool, credentials, sessionCookie } = await setup();
+    pool.rotateRefreshTokens = true;
+    const result = await credentials(credentialsEvent([sessionCookie]));
+    const updated = pairOf(setCookieFor(result, '__Host-broker-session') as string);
+    const read = await readSession({ cookies: [updated], headers: {} }, keyring, sessionSpec, pool.clock.now);
+    assert.equal(read.session?.refreshToken, pool.refreshTokens[1]);
+  });
+
+  it('ends the session (401, cookie cleared) when the refresh token was revoked', async () => {
+    const { pool, credentials, sessionCookie } = await setup();
+    for (const token of pool.refreshTokens) pool.revoked.add(token);
+    const result = await credentials(credentialsEvent([sessionCookie]));
+    assert.equal(result.statusCode, 401);
+    assert.equal(JSON.parse(result.body as string).error, 'session_expired');
+    assert.match(result.headers['Set-Cookie'] as string, /^__Host-broker-session=; .*Max-Age=0/);
+  });
+
+  it('refuses a tampered session cookie (401, cookie cleared) without calling Cognito', async () => {
+    const { pool, credentials, sessionCookie } = await setup();
+    const value = cookieValueOf(sessionCookie);
+    const tampered = `__Host-broker-session=${value.slice(0, -30)}${value.slice(-30).replace(/[A-Za-z]/, (c) => (c === 'a' ? 'b' : 'a'))}`;
+    const result = await credentials(credentialsEvent([tampered]));
+    assert.equal(result.statusCode, 401);
+    assert.equal(JSON.parse(result.body as string).error, 'session_invalid');
+    assert.equal(refreshes(pool).length, 0);
+    assert.match(result.headers['Set-Cookie'] as string, /Max-Age=0/);
+  });
+
+  it('refuses an expired session', async () => {
+    const { pool, credentials, sessionCookie } = await setup();
+    pool.clock.now += 43_200;
+    const result = await credentials(credentialsEvent([sessionCookie]));
+    assert.equal(result.statusCode, 401);
+    assert.equal(JSON.parse(result.body as string).error, 'session_expired');
+  });
+
+  describe('cross-site protection', () => {
+    it('refuses an Origin that is not allowed, and gives no credentials', async () => {
+      const { pool, credentials, sessionCookie } = await setup();
+      const result = await credentials(credentialsEvent([sessionCookie], { origin: 'https://evil.example' }));
+      assert.equal(result.statusCode, 403);
+      assert.equal(JSON.parse(result.body as string).error, 'origin_not_allowed');
+      assert.equal(refreshes(pool).length, 0);
+      assert.equal(identityMock.calls().length, 0);
+    });
+
+    it('refuses Origin: null', async () => {
+      const { credentials, sessionCookie } = await setup();
+      const result = await credentials(credentialsEvent([sessionCookie], { origin: 'null' }));
+      assert.equal(result.statusCode, 403);
+    });
+
+    it('refuses a cross-site request without Origin (Sec-Fetch-Site: cross-site or same-site)', async () => {
+      const { credentials, sessionCookie } = await setup();
+      for (const site of ['cross-site', 'same-site']) {
+        const result = await credentials(credentialsEvent([sessionCookie], { 'sec-fetch-site': site }));
+        assert.equal(result.statusCode, 403, site);
+        assert.equal(JSON.parse(result.body as string).error, 'cross_site_request');
+      }
+    });
+
+    it('accepts a same-origin request without Origin (browsers omit it on same-origin GET)', async () => {
+      const { credentials, sessionCookie } = await setup();
+      const result = await credentials(
+        credentialsEvent([sessionCookie], { 'sec-fetch-site': 'same-origin' }),
+      );
+      assert.equal(result.statusCode, 200);
+    });
+
+    it('accepts POST from the allowed frontend origin', async () => {
+      const { credentials, sessionCookie } = await setup();
+      const result = await credentials(credentialsEvent([sessionCookie], { origin: testFrontend }, 'POST'));
+      assert.equal(result.statusCode, 200);
+    });
+  });
+
+  describe('bearer tokens (unchanged)', () => {
+    it('uses the bearer token when both are sent, and never touches the session', async () => {
+      const { pool, credentials, sessionCookie } = await setup();
+      const idToken = await pool.issuer.sign();
+      const result = await credentials(
+        credentialsEvent([sessionCookie], {
+          authorization: `Bearer ${idToken}`,
+          origin: 'https://evil.example',
+        }),
+      );
+      assert.equal(result.statusCode, 200);
+      assert.equal(result.cookies, undefined);
+      assert.equal(refreshes(pool).length, 0);
+    });
+
+    it('answers 401 unauthenticated when there is neither a token nor a session', async () => {
+      const { credentials } = await setup();
+      const result = await credentials(credentialsEvent([]));
+      assert.equal(result.statusCode, 401);
+      assert.equal(JSON.parse(result.body as string).error, 'unauthenticated');
+      assert.equal(result.headers['WWW-Authenticate'], 'Bearer');
+    });
+
+    it('ignores session cookies when sessions are not configured', async () => {
+      const pool = await createFakeUserPool();
+      const credentials = invoker(
+        (await load('credentials', credentialsEnv())).createHandler({ fetch: pool.fetch }),
+      );
+      const result = await credentials(credentialsEvent(['__Host-broker-session=abc']));
+      assert.equal(result.statusCode, 401);
+      assert.equal(JSON.parse(result.body as string).error, 'unauthenticated');
+    });
+  });
+});
