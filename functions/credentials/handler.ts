@@ -5,7 +5,7 @@ import { clearCookie, cookieSpecs, cookieValues } from '../shared/auth/cookies.t
 import { checkCookieRequestOrigin } from '../shared/auth/request.ts';
 import { type AuthSecrets, createAuthSecrets } from '../shared/auth/secrets.ts';
 import { providerOf, readSession, sealSession } from '../shared/auth/session.ts';
-import { createIdTokenCache, credentialsForSession } from '../shared/auth/session-credentials.ts';
+import { credentialsForSession } from '../shared/auth/session-credentials.ts';
 import { createTokenEndpoint } from '../shared/auth/token-endpoint.ts';
 import { createIdentityClient } from '../shared/clients.ts';
 import { parseCredentialsConfig, parseSessionConfig } from '../shared/config.ts';
@@ -79,7 +79,6 @@ export function createHandler(deps: Partial<CredentialsHandlerDeps> = {}) {
     config: sessionConfig,
     specs: cookieSpecs(sessionConfig),
     secrets: deps.secrets ?? createAuthSecrets(sessionConfig),
-    idTokens: createIdTokenCache(),
   };
   const tokenEndpoint =
     sessions &&
@@ -101,7 +100,7 @@ export function createHandler(deps: Partial<CredentialsHandlerDeps> = {}) {
     return json(200, toCredentialsResponse(issued));
   };
 
-  /** Session requests: same-site only; refresh first when this container has no live ID token. */
+  /** Session requests: same-site only; the refresh_token grant first (it also proves the session still stands). */
   const withSession = async (event: HttpEvent, requestId: string): Promise<HttpResult> => {
     if (sessions === undefined || tokenEndpoint === undefined) throw new Error('unreachable');
     const clear = clearCookie(sessions.specs.session);
@@ -125,9 +124,6 @@ export function createHandler(deps: Partial<CredentialsHandlerDeps> = {}) {
       result = await credentialsForSession(read.session, {
         tokenEndpoint,
         issue,
-        idTokens: sessions.idTokens,
-        nowSeconds,
-        skewSeconds: sessions.config.clockSkewSeconds,
         log,
         requestId,
       });

@@ -1,38 +1,28 @@
 /**
  * Credentials for a browser session (GET/POST /credentials with the session cookie and no bearer
  * token). The session keeps the refresh token, not the ID token (see session.ts), so the ID token is
- * derived: this container keeps the last one per session in memory and runs the refresh_token grant
- * when there is none, or when it has expired or will within the clock skew. After a refresh the
- * session cookie is rewritten: fresh claims (the trigger runs again on refresh), the identity id, and
- * the new refresh token if the app client rotates them.
+ * derived from it: every session request runs the refresh_token grant first, then trades the fresh ID
+ * token for credentials (which issueCredentials still serves from its cache while they last).
+ *
+ * Why every request and not only when a cached ID token has expired: the grant is what tells the broker
+ * that the session still stands. A container-local ID-token cache would let a copy of the cookie taken
+ * before sign-out keep minting credentials for up to an hour (ID tokens stay valid after revocation);
+ * refreshing makes sign-out take effect at once. The cost is one token-endpoint call per /credentials
+ * call, about one per user per hour, since AWS SDK credential providers reuse credentials until they
+ * expire. After a refresh the cookie is rewritten when something changed: the claims (the trigger runs
+ * again on refresh), the identity id, or the refresh token (when the app client rotates them).
  */
-import { BoundedCache } from '../bounded-cache.ts';
 import type { IssuedCredentials } from '../credentials.ts';
 import { InvalidTokenError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { audit, reasonOf } from './audit.ts';
-import { refreshedSession, type Session } from './session.ts';
+import { refreshedSession, type Session, sessionClaimsOf } from './session.ts';
 import type { TokenEndpoint } from './token-endpoint.ts';
-
-export interface CachedIdToken {
-  idToken: string;
-  sub: string;
-  /** Epoch seconds (the token's exp). */
-  expiresAt: number;
-}
-
-export function createIdTokenCache(maxEntries = 5_000): BoundedCache<string, CachedIdToken> {
-  return new BoundedCache(maxEntries);
-}
 
 export interface SessionCredentialsDeps {
   tokenEndpoint: TokenEndpoint;
   /** Verifies the ID token and trades it for credentials (issueCredentials with the container's deps). */
   issue: (idToken: string) => Promise<IssuedCredentials>;
-  idTokens: BoundedCache<string, CachedIdToken>;
-  nowSeconds: number;
-  /** An ID token with less than this left is refreshed first. */
-  skewSeconds: number;
   log: Logger;
   requestId?: string | undefined;
 }
@@ -41,44 +31,22 @@ export interface SessionCredentials {
   issued: IssuedCredentials;
   /** The session to write back; the same object when nothing changed. */
   session: Session;
-  refreshed: boolean;
 }
 
 /**
  * @throws InvalidTokenError (`session_expired` when the refresh token is revoked or expired,
- *   `session_mismatch`), and whatever issueCredentials throws.
+ *   `session_mismatch`), and whatever the token endpoint and issueCredentials throw.
+ * @example const { issued, session } = await credentialsForSession(read.session, deps);
  */
 export async function credentialsForSession(
   session: Session,
   deps: SessionCredentialsDeps,
 ): Promise<SessionCredentials> {
-  const cached = deps.idTokens.get(session.sid);
-  const usable =
-    cached !== undefined &&
-    cached.sub === session.sub &&
-    cached.expiresAt - deps.nowSeconds > deps.skewSeconds;
   const fields = { provider: session.provider, identityId: session.identityId, requestId: deps.requestId };
-
-  if (usable) {
-    try {
-      const issued = await deps.issue(cached.idToken);
-      const current =
-        issued.identityId !== session.identityId
-          ? refreshedSession(session, { identityId: issued.identityId })
-          : session;
-      return { issued, session: current, refreshed: false };
-    } catch (error) {
-      // A revoked or otherwise refused token must not be served again from this container.
-      if (error instanceof InvalidTokenError) deps.idTokens.delete(session.sid);
-      throw error;
-    }
-  }
-
   let tokens: Awaited<ReturnType<TokenEndpoint['refresh']>>;
   try {
     tokens = await deps.tokenEndpoint.refresh(session.refreshToken);
   } catch (error) {
-    deps.idTokens.delete(session.sid);
     audit(deps.log, 'refresh', 'failure', { ...fields, reason: reasonOf(error) });
     throw error;
   }
@@ -92,14 +60,17 @@ export async function credentialsForSession(
       },
     );
   }
-  deps.idTokens.set(session.sid, { idToken: tokens.idToken, sub: session.sub, expiresAt: issued.claims.exp });
+  const claimsChanged = JSON.stringify(sessionClaimsOf(issued.claims)) !== JSON.stringify(session.claims);
+  const changed =
+    claimsChanged || tokens.refreshToken !== undefined || issued.identityId !== session.identityId;
   return {
     issued,
-    session: refreshedSession(session, {
-      claims: issued.claims,
-      refreshToken: tokens.refreshToken,
-      identityId: issued.identityId,
-    }),
-    refreshed: true,
+    session: changed
+      ? refreshedSession(session, {
+          ...(claimsChanged ? { claims: issued.claims } : {}),
+          refreshToken: tokens.refreshToken,
+          identityId: issued.identityId,
+        })
+      : session,
   };
 }

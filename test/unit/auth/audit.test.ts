@@ -6,10 +6,7 @@ import { audit } from '../../../functions/shared/auth/audit.ts';
 import { completeLogin } from '../../../functions/shared/auth/callback.ts';
 import { startLogin } from '../../../functions/shared/auth/login.ts';
 import { readSession } from '../../../functions/shared/auth/session.ts';
-import {
-  createIdTokenCache,
-  credentialsForSession,
-} from '../../../functions/shared/auth/session-credentials.ts';
+import { credentialsForSession } from '../../../functions/shared/auth/session-credentials.ts';
 import { createTokenEndpoint } from '../../../functions/shared/auth/token-endpoint.ts';
 import { BoundedCache } from '../../../functions/shared/bounded-cache.ts';
 import { parseAuthConfig } from '../../../functions/shared/config.ts';
@@ -110,9 +107,6 @@ describe('audit lines', () => {
           credentials: { accessKeyId: 'a', secretAccessKey: 's', sessionToken: 't', expiration: new Date() },
         };
       },
-      idTokens: createIdTokenCache(),
-      nowSeconds: pool.clock.now,
-      skewSeconds: 60,
       log: createLogger({ write: (line) => lines.push(line) }),
     });
     assert.equal(lines.length, 1);

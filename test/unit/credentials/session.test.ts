@@ -63,7 +63,7 @@ describe('/credentials with a session cookie', () => {
     });
   });
 
-  it('gets credentials: refresh_token grant first, then the identity pool, and rewrites the cookie', async () => {
+  it('gets credentials: refresh_token grant first, then the identity pool', async () => {
     const { pool, credentials, sessionCookie } = await setup();
     const result = await credentials(credentialsEvent([sessionCookie]));
     assert.equal(result.statusCode, 200, result.body);
@@ -72,37 +72,49 @@ describe('/credentials with a session cookie', () => {
     assert.equal(body.IdentityId, identityId);
     assert.equal(refreshes(pool).length, 1);
     assert.equal(refreshes(pool)[0]?.form.get('refresh_token'), pool.refreshTokens[0]);
-    const updated = setCookieFor(result, '__Host-broker-session');
-    assert.ok(updated, 'the session cookie is updated after a refresh');
-    assert.equal(attributesOf(updated).httponly, true);
+    assert.equal(result.cookies, undefined, 'nothing changed since sign-in: the cookie stays');
     const logins = identityMock.commandCalls(GetCredentialsForIdentityCommand)[0]?.args[0].input.Logins ?? {};
     const idToken = Object.values(logins)[0] as string;
     assert.equal(pool.issuer.issuer.replace('https://', ''), Object.keys(logins)[0]);
     assert.ok(idToken.startsWith('eyJ'));
   });
 
-  it('keeps using the ID token while it is valid, without refreshing or rewriting the cookie', async () => {
+  it('refreshes for every request, and rewrites the cookie only when something changed', async () => {
     const { pool, credentials, sessionCookie } = await setup();
-    const first = await credentials(credentialsEvent([sessionCookie]));
-    const cookie = pairOf(setCookieFor(first, '__Host-broker-session') as string);
-    pool.clock.now += 600;
-    const second = await credentials(credentialsEvent([cookie]));
+    await credentials(credentialsEvent([sessionCookie]));
+    const second = await credentials(credentialsEvent([sessionCookie]));
     assert.equal(second.statusCode, 200);
-    assert.equal(refreshes(pool).length, 1);
-    assert.equal(second.cookies, undefined);
+    assert.equal(refreshes(pool).length, 2);
+    assert.equal(second.cookies, undefined, 'same claims, same identity id, no rotation: no new cookie');
   });
 
-  it('refreshes again when the ID token has expired or will within the clock skew', async () => {
-    const { pool, credentials, sessionCookie } = await setup(authEnv(), 3600 - 30);
-    await credentials(credentialsEvent([sessionCookie]));
-    pool.clock.now += 3600 - 30; // back to now: the ID token has 30 s left, the skew is 60 s
+  it('gets a new ID token after the last one expired, and keeps the session claims current', async () => {
+    const { pool, credentials, sessionCookie } = await setup(authEnv(), 3000);
+    // 50 minutes after sign-in the trigger's claims have changed; the refreshed ID token carries them.
+    pool.clock.now += 3000;
     pool.refreshClaims = { assurance_level: 'IAL1' };
     const result = await credentials(credentialsEvent([sessionCookie]));
     assert.equal(result.statusCode, 200, result.body);
-    assert.equal(refreshes(pool).length, 2);
-    const updated = pairOf(setCookieFor(result, '__Host-broker-session') as string);
-    const read = await readSession({ cookies: [updated], headers: {} }, keyring, sessionSpec, pool.clock.now);
+    assert.equal(refreshes(pool).length, 1);
+    const updated = setCookieFor(result, '__Host-broker-session') as string;
+    assert.equal(attributesOf(updated).httponly, true);
+    assert.equal(attributesOf(updated)['max-age'], String(43_200 - 3000), 'the session end does not move');
+    const read = await readSession(
+      { cookies: [pairOf(updated)], headers: {} },
+      keyring,
+      sessionSpec,
+      pool.clock.now,
+    );
     assert.equal(read.session?.claims.assurance_level, 'IAL1', 'claims from the refreshed ID token');
+  });
+
+  it('stops at once when the refresh token is revoked, even right after a successful call', async () => {
+    const { pool, credentials, sessionCookie } = await setup();
+    assert.equal((await credentials(credentialsEvent([sessionCookie]))).statusCode, 200);
+    for (const token of pool.refreshTokens) pool.revoked.add(token);
+    const result = await credentials(credentialsEvent([sessionCookie]));
+    assert.equal(result.statusCode, 401);
+    assert.equal(JSON.parse(result.body as string).error, 'session_expired');
   });
 
   it('stores a rotated refresh token in the cookie', async () => {
