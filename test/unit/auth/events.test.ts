@@ -1,0 +1,64 @@
+/**
+ * The sample events in events/{login,callback,session,logout,credentials} are HTTP API payload 2.0
+ * events the handlers answer as documented (the ones with a placeholder cookie show the refusal path;
+ * a real cookie comes from /auth/login or /auth/callback).
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { createFakeUserPool } from '../../helpers/user-pool.ts';
+import { invoker, load } from './support.ts';
+
+const root = new URL('../../../events/', import.meta.url).pathname;
+
+/** [status, error code or body check] per event file. */
+const expected: Record<string, [number, string | RegExp]> = {
+  'login/idme.json': [302, ''],
+  'login/idura-to-frontend.json': [302, ''],
+  'login/unknown-provider.json': [400, 'unknown_provider'],
+  'login/open-redirect.json': [400, 'invalid_return_to'],
+  'callback/code.json': [400, /login_state_invalid/],
+  'callback/missing-login-state.json': [400, 'login_state_missing'],
+  'callback/idura-userinfo-not-json.json': [502, /plainJson/],
+  'callback/required-attribute.json': [400, 'required_attribute_missing'],
+  'callback/access-denied.json': [403, /cancelled/],
+  'session/signed-out.json': [200, /"signedIn":false/],
+  'session/signed-in.json': [200, /"signedIn":false/],
+  'logout/fetch.json': [200, /"revoked":null/],
+  'logout/form-post.json': [303, ''],
+  'logout/cross-site.json': [403, 'origin_not_allowed'],
+  'credentials/session.json': [401, 'session_invalid'],
+  'credentials/session-cross-site.json': [403, 'origin_not_allowed'],
+  'credentials/no-credentials.json': [401, 'unauthenticated'],
+};
+
+describe('sample events', () => {
+  const files = ['login', 'callback', 'session', 'logout', 'credentials'].flatMap((dir) =>
+    readdirSync(join(root, dir)).map((file) => `${dir}/${file}`),
+  );
+
+  it('cover every route, and every file has an expectation', () => {
+    assert.deepEqual(files.sort(), Object.keys(expected).sort());
+  });
+
+  for (const file of files) {
+    it(`${file} is payload 2.0 and gets the documented answer`, async () => {
+      const event = JSON.parse(readFileSync(join(root, file), 'utf8')) as APIGatewayProxyEventV2;
+      assert.equal(event.version, '2.0');
+      assert.equal(event.routeKey, `${event.requestContext.http.method} ${event.rawPath}`);
+      for (const name of Object.keys(event.headers)) assert.equal(name, name.toLowerCase());
+      const pool = await createFakeUserPool();
+      const name = file.split('/')[0] as 'login' | 'callback' | 'session' | 'logout' | 'credentials';
+      const mod = await load(name);
+      const run = invoker(mod.createHandler({ fetch: pool.fetch } as never));
+      const result = await run(event as never);
+      const [status, check] = expected[file] as [number, string | RegExp];
+      assert.equal(result.statusCode, status, result.body);
+      if (typeof check === 'string' && check !== '')
+        assert.equal(JSON.parse(result.body as string).error, check);
+      if (check instanceof RegExp) assert.match(result.body as string, check);
+    });
+  }
+});
