@@ -93,8 +93,14 @@ export async function completeLogin(
 
     loginState = await readLoginState(event, deps.keyring, specs.loginState, deps.nowSeconds);
     checkState(params, loginState, deps.usedStates);
-    if (!params.get('code')) {
-      throw new BadRequestError('The callback has no code; start sign-in again', { code: 'code_missing' });
+    const codes = params.getAll('code');
+    if (codes.length !== 1 || codes[0] === '') {
+      throw new BadRequestError(
+        codes.length > 1
+          ? 'The callback has more than one code; start sign-in again'
+          : 'The callback has no code; start sign-in again',
+        { code: 'code_missing' },
+      );
     }
     const tokens = await deps.tokenEndpoint.exchangeCode({
       callbackParameters: params,

@@ -223,6 +223,16 @@ describe('GET /auth/callback', () => {
     });
   });
 
+  it('refuses a callback without a code, or with two, after using up the state', async () => {
+    const { pool, login, callback } = await setup();
+    const { loginCookie, callbackQuery } = await startSignIn(login, pool);
+    const raw = `${callbackQuery}&code=second`;
+    const result = await callback(callbackEvent(raw, [loginCookie], json));
+    assert.equal(result.statusCode, 400);
+    assert.equal(errorOf(result.body), 'code_missing');
+    assert.equal(tokenRequests(pool).length, 0);
+  });
+
   describe('checks the ID token nonce', () => {
     it('refuses an ID token without a nonce (nonce_mismatch) and sets no session', async () => {
       const { pool, login, callback } = await setup();
