@@ -16,7 +16,8 @@ export interface LocalConfig {
   appClient: { clientId: string; clientSecret: string };
   /** Secret the user pool stand-in uses toward the ID.me and Idura stand-ins. */
   upstreamSecret: string;
-  cookieKeys: { current: string; keys: Record<string, string> };
+  /** Shape of COOKIE_KEYS: {"current": kid, <kid>: secret, …} (docs/sign-in.md). */
+  cookieKeys: Record<string, string>;
   /** ID.me and Idura environments chosen in the template (provider names IDmeSandbox/IDme, IduraTest/Idura). */
   idmeEnvironment: 'sandbox' | 'production';
   iduraEnvironment: 'test' | 'production';
@@ -46,7 +47,7 @@ export function defaultConfig(): Omit<LocalConfig, 'publicBaseUrl' | 'frontendOr
     appClient: { clientId: 'offline-broker-client', clientSecret: 'offline-broker-secret-local-only' },
     upstreamSecret: 'offline-upstream-secret-local-only',
     // 32 bytes, base64url: local only, never deployed.
-    cookieKeys: { current: 'local1', keys: { local1: 'bG9jYWwtb25seS1jb29raWUta2V5LTMyLWJ5dGVzISE' } },
+    cookieKeys: { current: 'local1', local1: 'local-only-cookie-key-never-deployed-0001' },
     idmeEnvironment: 'sandbox',
     iduraEnvironment: 'test',
     logLevel: 'info',

@@ -69,7 +69,7 @@ export async function startStandIns(config: LocalConfig, options: StackOptions =
           clientId: config.appClient.clientId,
           clientSecret: config.appClient.clientSecret,
           callbackUrls: [`${config.publicBaseUrl}/auth/callback`],
-          logoutUrls: config.frontendOrigins.map((o) => `${o}/`),
+          logoutUrls: config.frontendOrigins,
         },
       ],
       ...(config.tokenLifetimes ? { tokenLifetimes: config.tokenLifetimes } : {}),

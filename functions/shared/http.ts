@@ -50,7 +50,7 @@ export interface ErrorBody {
 /** Renders any thrown value as `{ error, message, requestId }`; unexposed errors become a plain 500. */
 export function renderError(error: unknown, requestId: string, log: Logger): HttpResult {
   if (error instanceof BrokerError) {
-    const context = { requestId, code: error.code, status: error.statusCode, hint: error.hint };
+    const context = { requestId, error: error.code, status: error.statusCode, hint: error.hint };
     if (error.statusCode >= 500) log.error(error.message, { ...context, cause: error.cause });
     else log.info('request refused', { ...context, reason: error.message });
     const body: ErrorBody = error.expose

@@ -44,7 +44,7 @@ before(async () => {
     resolver,
     port: 0,
     quiet: true,
-    envVars: { CredentialsFunction: credentialsEnv({ USER_POOL_ISSUER: issuer }) },
+    envVars: { Parameters: credentialsEnv({ USER_POOL_ISSUER: issuer }) },
   });
   identityMock.on(GetIdCommand).resolves({ IdentityId: 'us-east-1:1234' });
   identityMock.on(GetCredentialsForIdentityCommand).resolves({

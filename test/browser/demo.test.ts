@@ -1,0 +1,75 @@
+/**
+ * The demo page in real headless Chromium (Debian's, driven by playwright-core): sign in with
+ * each provider through the Cognito and IdP stand-ins, see the claims, get credentials, sign out.
+ */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { type Browser, chromium } from 'playwright-core';
+import type { OfflineStack } from '../../local/stack.ts';
+import { startTestStack } from '../helpers/offline.ts';
+
+const executablePath = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find(
+  (p): p is string => p !== undefined && existsSync(p),
+);
+
+let stack: OfflineStack;
+let browser: Browser;
+
+before(async () => {
+  assert.ok(executablePath, 'Chromium is not installed: run scripts/ensure-chromium.sh (npm test does)');
+  stack = await startTestStack();
+  browser = await chromium.launch({
+    executablePath,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  await stack?.close();
+});
+
+describe('demo page', () => {
+  for (const [button, identity, expected] of [
+    ['login-idme', 'identity-veteran', '"idp": "idme"'],
+    ['login-idura', 'identity-se-bankid', '"idp": "idura"'],
+  ] as const) {
+    it(`signs in (${button}), shows claims and credentials, and signs out`, async () => {
+      const page = await browser.newPage();
+      try {
+        await page.goto(`${stack.api.url}/`);
+        await page.getByTestId(button).click();
+        await page.getByTestId(identity).click();
+        await page.waitForURL(`${stack.api.url}/`);
+        const claims = page.getByTestId('claims');
+        await claims.waitFor();
+        assert.match((await claims.textContent()) ?? '', new RegExp(expected.replace(/"/g, '"')));
+        await page.getByTestId('get-credentials').click();
+        const credentials = page.getByTestId('credentials');
+        await credentials.waitFor();
+        const text = (await credentials.textContent()) ?? '';
+        assert.match(text, /AccessKeyId\s+ASIA…/);
+        assert.match(text, /Expiration\s+\d{4}-/);
+        assert.doesNotMatch(text, /SecretAccessKey\s+\S{12,}/, 'the secret is masked');
+        if (button === 'login-idme')
+          await page.screenshot({ path: 'test/browser/last-run.png', fullPage: true });
+        // Page scripts cannot read the session: it is HttpOnly.
+        assert.equal(await page.evaluate(() => document.cookie.includes('session')), false);
+        await page.getByTestId('logout').click();
+        await page.getByTestId('login-idme').waitFor();
+      } finally {
+        await page.close();
+      }
+    });
+  }
+});
