@@ -16,7 +16,9 @@ export interface BuiltFunction {
 }
 
 /** Builds each function; `bundleEverything` ignores External (the "no layer" variant). */
-export async function buildFunctions(options: { outDir?: string; bundleEverything?: boolean } = {}): Promise<BuiltFunction[]> {
+export async function buildFunctions(
+  options: { outDir?: string; bundleEverything?: boolean } = {},
+): Promise<BuiltFunction[]> {
   const outDir = options.outDir ?? join(repoRoot, 'dist');
   const resolver = new TemplateResolver(readTemplate(), {
     parameters: { HostedUiDomainPrefix: 'build', IdmeClientId: 'x', IduraDomain: 'x', IduraClientId: 'x' },
@@ -52,7 +54,10 @@ export async function buildFunctions(options: { outDir?: string; bundleEverythin
       outfile,
       logLevel: 'warning',
       // ESM output may still meet CommonJS `require` in bundled dependencies.
-      banner: p.Format === 'esm' ? { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" } : {},
+      banner:
+        p.Format === 'esm'
+          ? { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" }
+          : {},
     });
     built.push({ functionId: id, outfile, bytes: statSync(outfile).size });
   }
@@ -61,5 +66,6 @@ export async function buildFunctions(options: { outDir?: string; bundleEverythin
 
 if (import.meta.main) {
   const built = await buildFunctions();
-  for (const b of built) console.log(`${b.functionId.padEnd(30)} ${(b.bytes / 1024).toFixed(1).padStart(8)} KiB  ${b.outfile}`);
+  for (const b of built)
+    console.log(`${b.functionId.padEnd(30)} ${(b.bytes / 1024).toFixed(1).padStart(8)} KiB  ${b.outfile}`);
 }
