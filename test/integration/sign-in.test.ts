@@ -23,8 +23,8 @@ async function signIn(provider: string, identity: string, browser = new Browser(
   return { browser, landedAt: url };
 }
 
-async function session(browser: Browser) {
-  const response = await browser.request(`${stack.api.url}/auth/session`, {
+async function session(browser: Browser, on: OfflineStack = stack) {
+  const response = await browser.request(`${on.api.url}/auth/session`, {
     headers: { accept: 'application/json' },
   });
   assert.equal(response.status, 200);
@@ -158,5 +158,70 @@ describe('logout', () => {
     for (const [name, cookie] of stolen) replay.cookies.set(name, cookie);
     const refused = await credentials(replay);
     assert.equal(refused.status, 401, await refused.clone().text());
+  });
+});
+
+describe('refresh after the ID token expires', () => {
+  it('runs the refresh_token grant and still issues credentials', async () => {
+    // One-second ID tokens and no skew, so the sign-in's token is expired a moment later.
+    const short = await startTestStack(
+      { tokenLifetimes: { idTokenSeconds: 1, accessTokenSeconds: 1 } },
+      { functionEnv: { CLOCK_SKEW_SECONDS: '0' } },
+    );
+    try {
+      const browser = new Browser();
+      await browser.navigate(`${short.api.url}/auth/login?provider=IDmeSandbox&return_to=/`, {
+        identity: 'veteran',
+        stopAt: short.api.url,
+      });
+      await new Promise((resolve) => setTimeout(resolve, 2_100));
+      const tokenCalls = short.userPool.calls.token ?? 0;
+      const response = await browser.request(`${short.api.url}/credentials`, {
+        method: 'POST',
+        headers: { origin: short.api.url },
+      });
+      assert.equal(response.status, 200, await response.clone().text());
+      assert.equal((short.userPool.calls.token ?? 0) - tokenCalls, 1, 'one refresh_token grant');
+    } finally {
+      await short.close();
+    }
+  });
+});
+
+describe('misconfiguration explained at the callback', () => {
+  it('explains invalid_client when the app client secret is wrong', async () => {
+    const broken = await startTestStack({}, { functionEnv: { USER_POOL_CLIENT_SECRET: 'not-the-secret' } });
+    try {
+      const browser = new Browser();
+      const { response } = await browser.navigate(
+        `${broken.api.url}/auth/login?provider=IDmeSandbox&return_to=/`,
+        {
+          identity: 'veteran',
+          stopAt: broken.api.url,
+        },
+      );
+      assert.ok(response.status >= 400, `status ${response.status}`);
+      assert.match(await response.text(), /client secret/i);
+      assert.equal((await session(browser, broken)).signedIn, false, 'no half-written session');
+    } finally {
+      await broken.close();
+    }
+  });
+
+  it("stops at Cognito's redirect_mismatch page when the callback URL is not registered", async () => {
+    const broken = await startTestStack({}, { functionEnv: { PUBLIC_BASE_URL: 'http://localhost:1' } });
+    try {
+      const browser = new Browser();
+      const { url } = await browser.navigate(
+        `${broken.api.url}/auth/login?provider=IDmeSandbox&return_to=/`,
+        {
+          identity: 'veteran',
+        },
+      );
+      assert.equal(url.origin, broken.userPool.url);
+      assert.equal(url.searchParams.get('error'), 'redirect_mismatch');
+    } finally {
+      await broken.close();
+    }
   });
 });
