@@ -4,8 +4,6 @@
 
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import {
   startUserPoolStandIn,
   type UserPoolStandIn,
@@ -15,6 +13,10 @@ import type { StandIn } from '../../../local/idps/common.ts';
 import { startIdmeStandIn } from '../../../local/idps/idme.ts';
 import { type IduraStandIn, startIduraStandIn } from '../../../local/idps/idura.ts';
 import { type RawTemplate, readTemplate, TemplateResolver } from '../../../local/template.ts';
+import { freePort } from '../../helpers/web.ts';
+
+// A free loopback port, so that IdP clients can be registered before the pool listens on it.
+export { freePort };
 
 export const APP_CALLBACK = 'http://localhost:3000/auth/callback';
 export const APP_ORIGIN = 'http://localhost:3000';
@@ -227,15 +229,6 @@ export interface Idps {
   idme: StandIn;
   idura: IduraStandIn;
   close(): Promise<void>;
-}
-
-/** A free loopback port, so that IdP clients can be registered before the pool listens on it. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** The ID.me and Idura stand-ins, with one client that may redirect to each given pool port. */
