@@ -6,10 +6,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { closeServer, listen } from './net.ts';
 import type { Json, TemplateResolver } from './template.ts';
 
 export interface LocalRoute {
@@ -216,28 +216,12 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
     writeResult(res, result, corsHeaders);
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(
-        error.code === 'EADDRINUSE'
-          ? new Error(
-              `local API: port ${options.port} is already in use; set another port (see local.config.json)`,
-            )
-          : error,
-      ),
-    );
-    server.listen(options.port ?? 3000, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listen(server, options.port ?? 3000, options.host ?? '127.0.0.1', 'local API');
   return {
     url: `http://localhost:${port}`,
     routes,
     server,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: () => closeServer(server),
   };
 }
 

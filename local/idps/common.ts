@@ -21,7 +21,6 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { calculateJwkThumbprint } from 'jose';
 import type {
   Account,
@@ -33,6 +32,7 @@ import type {
 } from 'oidc-provider';
 import { interactionPolicy, Provider } from 'oidc-provider';
 import { createMemoryAdapter } from 'oidc-provider/lib/adapters/memory_adapter.js';
+import { listen } from '../net.ts';
 import type { TestIdentity } from './identities.ts';
 
 export interface StandInClient {
@@ -218,31 +218,6 @@ export async function startStandIn(options: StandInOptions, spec: StandInSpec): 
     });
   };
   return { standIn: { issuer, url, close }, registerClients };
-}
-
-async function listen(
-  server: ReturnType<typeof createServer>,
-  port: number,
-  host: string,
-  name: string,
-): Promise<number> {
-  await new Promise<void>((resolve, reject) => {
-    const onError = (error: NodeJS.ErrnoException): void => {
-      reject(
-        error.code === 'EADDRINUSE'
-          ? new Error(`${name}: port ${port} on ${host} is already in use; choose another port`, {
-              cause: error,
-            })
-          : error,
-      );
-    };
-    server.once('error', onError);
-    server.listen(port, host, () => {
-      server.off('error', onError);
-      resolve();
-    });
-  });
-  return (server.address() as AddressInfo).port;
 }
 
 async function signingKey(): Promise<Record<string, unknown>> {
