@@ -12,6 +12,7 @@
  * expire. After a refresh the cookie is rewritten when something changed: the claims (the trigger runs
  * again on refresh), the identity id, or the refresh token (when the app client rotates them).
  */
+import { decodeJwt } from 'jose';
 import type { IssuedCredentials } from '../credentials.ts';
 import { InvalidTokenError } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -51,15 +52,12 @@ export async function credentialsForSession(
     throw error;
   }
   audit(deps.log, 'refresh', 'success', fields);
+  // Refused before the identity pool is asked (the unverified `sub` can only refuse): credentials are
+  // never minted for someone other than the session's user. Checked again on the verified claims.
+  const claimedSub = unverifiedSub(tokens.idToken);
+  if (claimedSub !== undefined && claimedSub !== session.sub) throw sessionMismatch();
   const issued = await deps.issue(tokens.idToken);
-  if (issued.claims.sub !== session.sub) {
-    throw new InvalidTokenError(
-      'The refreshed ID token is for another user than the session; sign in again',
-      {
-        code: 'session_mismatch',
-      },
-    );
-  }
+  if (issued.claims.sub !== session.sub) throw sessionMismatch();
   const claimsChanged = JSON.stringify(sessionClaimsOf(issued.claims)) !== JSON.stringify(session.claims);
   const changed =
     claimsChanged || tokens.refreshToken !== undefined || issued.identityId !== session.identityId;
@@ -73,4 +71,18 @@ export async function credentialsForSession(
         })
       : session,
   };
+}
+
+const sessionMismatch = () =>
+  new InvalidTokenError('The refreshed ID token is for another user than the session; sign in again', {
+    code: 'session_mismatch',
+  });
+
+/** The token's `sub`, unverified; undefined when it has none (issueCredentials then says why). */
+function unverifiedSub(token: string): unknown {
+  try {
+    return decodeJwt(token).sub;
+  } catch {
+    return undefined;
+  }
 }

@@ -98,14 +98,15 @@ export function createIdTokenVerifier(
           algorithms: [...issuer.algorithms],
           clockTolerance: config.clockSkewSeconds,
           maxTokenAge: maxTokenAgeSeconds,
-          requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat'],
+          // `aud` is checked below, after token_use: a Cognito access token has none, and deserves
+          // "send the ID token" rather than "aud is missing".
+          requiredClaims: ['iss', 'sub', 'exp', 'iat'],
           ...(expectations.now ? { currentDate: expectations.now } : {}),
         }));
       } catch (cause) {
         throw translateJoseError(cause, issuer);
       }
       const claims = payload as IdTokenClaims;
-      checkAudience(claims, issuer);
       if (issuer.kind === 'user-pool' && claims.token_use !== 'id') {
         throw new InvalidTokenError(
           claims.token_use === 'access'
@@ -114,6 +115,7 @@ export function createIdTokenVerifier(
           { code: 'wrong_token_use' },
         );
       }
+      checkAudience(claims, issuer);
       if (expectations.nonce !== undefined) checkNonce(claims, expectations.nonce);
       return { claims, issuer };
     },
@@ -157,6 +159,9 @@ function trustedIssuerOf(token: string, byIssuer: Map<string, TrustedIssuer>): T
 
 /** As identity pools do: `azp`, when present, must be a known client; otherwise `aud` must contain one. */
 function checkAudience(claims: IdTokenClaims, issuer: TrustedIssuer): void {
+  if (claims.aud === undefined) {
+    throw new InvalidTokenError('The ID token claim "aud" is invalid (missing)', { code: 'invalid_claim' });
+  }
   const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
   const azp = claims.azp;
   if (azp !== undefined) {

@@ -128,6 +128,19 @@ describe('verifyIdToken', () => {
     await rejects(verifier.verify(await idp.sign({ token_use: 'refresh' })), 'wrong_token_use');
   });
 
+  it("says to send the ID token for an access token in Cognito's own shape (client_id, no aud)", async () => {
+    const { idp, verifier } = await setup();
+    const claims: Record<string, unknown> = {
+      ...(await claimsOf(idp)),
+      token_use: 'access',
+      client_id: testClientId,
+    };
+    delete claims.aud;
+    const token = await idp.sign(claims, { raw: true });
+    await assert.rejects(verifier.verify(token), /send the ID token/);
+    await rejects(verifier.verify(token), 'wrong_token_use');
+  });
+
   it('checks the nonce when one is expected', async () => {
     const { idp, verifier } = await setup();
     const token = await idp.sign({ nonce: 'n-123' });
