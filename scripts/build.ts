@@ -15,9 +15,12 @@ export interface BuiltFunction {
   bytes: number;
 }
 
-/** Builds each function; `bundleEverything` ignores External (the "no layer" variant). */
+/**
+ * Builds each function; `bundleEverything` ignores External (the "no layer" variant), `external`
+ * replaces it (the benchmark's "with the layer" variant).
+ */
 export async function buildFunctions(
-  options: { outDir?: string; bundleEverything?: boolean } = {},
+  options: { outDir?: string; bundleEverything?: boolean; external?: readonly string[] } = {},
 ): Promise<BuiltFunction[]> {
   const outDir = options.outDir ?? join(repoRoot, 'dist');
   const resolver = new TemplateResolver(readTemplate(), {
@@ -36,6 +39,8 @@ export async function buildFunctions(
       KeepNames?: boolean;
       External?: string[];
       OutExtension?: string[];
+      /** `sam build` passes it as `--main-fields=<value>`. */
+      MainFields?: string;
     };
     const dir = join(outDir, id);
     mkdirSync(dir, { recursive: true });
@@ -50,7 +55,8 @@ export async function buildFunctions(
       minify: p.Minify ?? true,
       sourcemap: p.Sourcemap ?? false,
       keepNames: p.KeepNames ?? false,
-      external: options.bundleEverything ? [] : (p.External ?? []),
+      external: [...(options.external ?? (options.bundleEverything ? [] : (p.External ?? [])))],
+      ...(p.MainFields ? { mainFields: p.MainFields.split(',') } : {}),
       outfile,
       logLevel: 'warning',
       // ESM output may still meet CommonJS `require` in bundled dependencies.

@@ -1,0 +1,465 @@
+/**
+ * `npm run bench`: builds the functions as template.yaml builds them, measures every figure of issue 6
+ * against a baseline measured in the same run, prints a table and writes bench/out/latest.json.
+ *
+ * Options: --runs <n> cold starts per case (default and minimum 15), --requests <n> warm requests per
+ * scenario (default and minimum 10000), --out <file>, --quick (3 runs, 2000 requests: a smoke test whose
+ * figures are not the issue's). Takes a few minutes on a 2-core machine.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { cookieSpecs } from '../functions/shared/auth/cookies.ts';
+import { sealSession, sessionCookieBudget, startSession } from '../functions/shared/auth/session.ts';
+import { parseAuthConfig } from '../functions/shared/config.ts';
+import type { IdTokenClaims } from '../functions/shared/oidc/verify.ts';
+import { repoRoot } from '../local/api.ts';
+import { realisticRefreshToken } from '../test/helpers/user-pool.ts';
+import type { InProcessInput, Timings } from './in-process-child.ts';
+import { type BuiltVariant, buildBaselines, buildVariants, installLayer, outRoot } from './lib/build.ts';
+import { type ColdCase, measureColdStarts } from './lib/cold-start.ts';
+import { firstRequests, keyring } from './lib/events.ts';
+import { kib, mib, ms, ratio, round, table } from './lib/stats.ts';
+import {
+  benchClientId,
+  benchCookieKeys,
+  benchIdentityPoolId,
+  createSigner,
+  startUpstreams,
+  userClaims,
+} from './lib/upstreams.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '15' },
+    requests: { type: 'string', default: '10000' },
+    out: { type: 'string', default: join(outRoot, 'latest.json') },
+    quick: { type: 'boolean', default: false },
+  },
+});
+const runs = args.quick ? 3 : Math.max(15, Number(args.runs));
+const requests = args.quick ? 2_000 : Math.max(10_000, Number(args.requests));
+
+const log = (message: string) => process.stderr.write(`${message}\n`);
+const section = (title: string, rows: string[][]) => console.log(`\n${title}\n${table(rows)}`);
+mkdirSync(outRoot, { recursive: true });
+
+// ---------------------------------------------------------------- builds and sizes
+log('building the functions (layer and bundled), the baselines and the layer…');
+const layer = installLayer();
+const variants = await buildVariants(layer);
+const baselines = await buildBaselines();
+const naiveBaseline = baselines.find((b) => b.name === 'naive');
+const emptyBaseline = baselines.find((b) => b.name === 'empty');
+if (!naiveBaseline || !emptyBaseline) throw new Error('baselines missing');
+const variantOf = (functionId: string, variant: BuiltVariant['variant']) => {
+  const v = variants.find((x) => x.functionId === functionId && x.variant === variant);
+  if (v === undefined) throw new Error(`${functionId}/${variant} was not built`);
+  return v;
+};
+const functionIds = [...new Set(variants.map((v) => v.functionId))];
+const defaultOf = (functionId: string) =>
+  variants.find((v) => v.functionId === functionId && v.isTemplateDefault) ??
+  variantOf(functionId, 'bundled');
+
+// ---------------------------------------------------------------- cold starts
+const upstreams = await startUpstreams();
+const cases: ColdCase[] = [];
+const requestsByLabel = await firstRequests(upstreams);
+const bearerRequest = requestsByLabel.find((r) => r.label === 'CredentialsFunction (bearer)');
+if (bearerRequest === undefined) throw new Error('no bearer request');
+cases.push({
+  key: 'empty',
+  handlerFile: emptyBaseline.handlerFile,
+  request: { ...bearerRequest, expect: { statusCode: 200 } },
+  nodeOptions: '',
+});
+cases.push({
+  key: 'naive',
+  handlerFile: naiveBaseline.handlerFile,
+  request: { ...bearerRequest, expect: { statusCode: 200, bodyIncludes: 'AccessKeyId' } },
+  nodeOptions: '',
+});
+for (const request of requestsByLabel) {
+  for (const variant of ['layer', 'bundled'] as const) {
+    const built = variantOf(request.functionId, variant);
+    if (variant === 'layer' && !built.importsLayer) continue;
+    cases.push({
+      key: `${request.label}/${variant}`,
+      handlerFile: built.handlerFile,
+      request,
+      nodeOptions: built.nodeOptions,
+    });
+  }
+}
+log(`cold starts: ${cases.length} cases × ${runs} runs (+1 unmeasured round), round-robin…`);
+let lastShown = 0;
+const cold = await measureColdStarts(cases, runs, (done, total) => {
+  const pct = Math.floor((done / total) * 10);
+  if (pct > lastShown) {
+    lastShown = pct;
+    log(`  ${pct * 10}%`);
+  }
+});
+const identityCalls = { ...upstreams.identityPool.calls };
+await upstreams.close();
+
+// ---------------------------------------------------------------- in-process benchmarks
+log('signing tokens for the warm benchmarks…');
+const issuer = 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_BenchPool1';
+const signer = createSigner(issuer);
+const refreshToken = await realisticRefreshToken();
+const missCount = 12_000;
+const hitToken = await signer.idToken(userClaims(0));
+const missTokens = await Promise.all(
+  Array.from({ length: missCount }, (_, i) => signer.idToken(userClaims(i + 1))),
+);
+const input: InProcessInput = {
+  issuer,
+  userPoolId: 'us-east-1_BenchPool1',
+  clientId: benchClientId,
+  identityPoolId: benchIdentityPoolId,
+  jwks: signer.jwks,
+  hitToken,
+  missTokens,
+  refreshToken,
+  cookieKeys: benchCookieKeys,
+  requests,
+};
+const inputFile = join(outRoot, 'in-process-input.json');
+writeFileSync(inputFile, JSON.stringify(input));
+
+async function inProcess<T>(mode: string, nodeArgs: string[] = []): Promise<T> {
+  const resultFile = join(outRoot, `in-process-${mode}.json`);
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [...nodeArgs, join(repoRoot, 'bench', 'in-process-child.ts'), mode, inputFile, resultFile],
+      { stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: process.env.PATH ?? '', TZ: ':UTC' } },
+    );
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.on('error', reject);
+    child.on('exit', (code) =>
+      code === 0
+        ? resolve()
+        : reject(new Error(`${mode} benchmark failed (${code}): ${stderr.slice(0, 3000)}`)),
+    );
+  });
+  return JSON.parse(readFileSync(resultFile, 'utf8')) as T;
+}
+
+log(`warm /credentials: ${requests} requests per scenario…`);
+const warm = await inProcess<{
+  hit: Timings;
+  miss: Timings;
+  session: Timings;
+  naive: Timings;
+  callsPerRequest: { newIdentity: number; knownFresh: number; knownExpiring: number; secondNew: number };
+}>('warm');
+log('verification throughput…');
+const verify = await inProcess<{
+  oursPerSecond: number;
+  awsJwtVerifyPerSecond: number;
+  rounds: number;
+  perRound: number;
+}>('verify');
+log('memory: 50 000 requests, each a new identity…');
+const memory = await inProcess<{
+  start: { rss: number; heapUsed: number; maxRss: number };
+  at10k: { rss: number; heapUsed: number; maxRss: number };
+  at50k: { rss: number; heapUsed: number; maxRss: number };
+}>('memory', ['--expose-gc']);
+
+// ---------------------------------------------------------------- session cookie size
+const deployedLike = parseAuthConfig(
+  {
+    AWS_REGION: 'us-east-1',
+    USER_POOL_ID: 'us-east-1_BenchPool1',
+    USER_POOL_CLIENT_ID: benchClientId,
+    COGNITO_DOMAIN_URL: 'https://bench.auth.us-east-1.amazoncognito.com',
+    PUBLIC_BASE_URL: 'https://api.example.com',
+    COOKIE_KEYS: JSON.stringify(benchCookieKeys),
+    USER_POOL_CLIENT_SECRET: 'x',
+    ALLOWED_ORIGINS: 'https://app.example.com',
+  },
+  { clientSecret: true },
+);
+const idClaims = JSON.parse(
+  Buffer.from(hitToken.split('.')[1] ?? '', 'base64url').toString(),
+) as IdTokenClaims;
+const nowSeconds = Math.floor(Date.now() / 1000);
+const sealed = await sealSession(
+  startSession({
+    claims: idClaims,
+    refreshToken,
+    provider: 'IDmeSandbox',
+    identityId: 'us-east-1:0b3e5c1a-1111-4222-8333-444455556666',
+    nowSeconds,
+    maxAgeSeconds: deployedLike.sessionMaxAgeSeconds,
+  }),
+  keyring,
+  cookieSpecs(deployedLike).session,
+  nowSeconds,
+);
+
+// ---------------------------------------------------------------- report
+const coldOf = (key: string) => {
+  const c = cold.get(key);
+  if (c === undefined) throw new Error(`no cold start for ${key}`);
+  return c;
+};
+const naiveCold = coldOf('naive');
+const emptyCold = coldOf('empty');
+
+section('Bundle size (handler.mjs, minified; template default marked *)', [
+  ['function', 'with layer', 'all bundled', 'default', 'vs naive bundle'],
+  ...functionIds.map((id) => {
+    const def = defaultOf(id);
+    return [
+      id,
+      kib(variantOf(id, 'layer').bundle.bytes),
+      kib(variantOf(id, 'bundled').bundle.bytes),
+      `${def.variant}*`,
+      ratio(def.bundle.bytes, naiveBaseline.bundle.bytes),
+    ];
+  }),
+  [
+    'baseline: naive handler (SDK + jose, esbuild defaults)',
+    '',
+    kib(naiveBaseline.bundle.bytes),
+    '',
+    '1.00×',
+  ],
+]);
+
+const layerPkg = layer.sizes;
+section(`Deployment package (function .zip contents; layer = ${layer.packages.join(', ')})`, [
+  ['function', 'with layer: fn', '+ layer', 'zipped fn + layer', 'all bundled: fn', 'zipped'],
+  ...functionIds.map((id) => {
+    const l = variantOf(id, 'layer');
+    const b = variantOf(id, 'bundled');
+    return [
+      id,
+      kib(l.pkg.bytes),
+      l.importsLayer ? mib(layerPkg.bytes) : '—',
+      kib(l.pkg.zipped + (l.importsLayer ? layerPkg.zipped : 0)),
+      kib(b.pkg.bytes),
+      kib(b.pkg.zipped),
+    ];
+  }),
+  [
+    'layer node_modules',
+    '',
+    `${mib(layerPkg.bytes)} (${layerPkg.files} files)`,
+    kib(layerPkg.zipped),
+    '',
+    '',
+  ],
+]);
+
+section(`Cold start: fresh process, import + first request (median of ${runs})`, [
+  ['case', 'import', 'first request', 'import+first', 'vs empty', 'vs naive', 'process', 'process vs empty'],
+  ...[...cold.values()].map((c) => [
+    c.key,
+    ms(c.importMs),
+    ms(c.firstRequestMs),
+    ms(c.coldStartMs),
+    ratio(c.coldStartMs, emptyCold.coldStartMs),
+    ratio(c.coldStartMs, naiveCold.coldStartMs),
+    ms(c.processMs),
+    ratio(c.processMs, emptyCold.processMs),
+  ]),
+]);
+
+const credentialsDefault = defaultOf('CredentialsFunction');
+const credentialsCold = coldOf(`CredentialsFunction (bearer)/${credentialsDefault.variant}`);
+section(
+  `Warm /credentials in one process, upstreams answered in-process at zero latency (${requests} requests)`,
+  [
+    ['scenario', 'p50', 'p99', 'mean', 'Cognito calls/req', 'token calls/req', 'p99 vs naive'],
+    ...(
+      [
+        ['cache hit (same user)', warm.hit],
+        ['cache miss (new identity each request)', warm.miss],
+        ['session cookie (refresh_token grant each call)', warm.session],
+        ['baseline: naive handler (no cache)', warm.naive],
+      ] as const
+    ).map(([name, t]) => [
+      name,
+      ms(t.p50Ms),
+      ms(t.p99Ms),
+      ms(t.meanMs),
+      String(round(t.cognitoCallsPerRequest, 3)),
+      String(round(t.tokenCallsPerRequest, 3)),
+      ratio(t.p99Ms, warm.naive.p99Ms),
+    ]),
+  ],
+);
+
+section('Cognito Identity calls per /credentials request (baseline: naive handler, 2 every time)', [
+  ['request', 'calls', 'vs naive'],
+  ['new identity', String(warm.callsPerRequest.newIdentity), ratio(warm.callsPerRequest.newIdentity, 2)],
+  [
+    'known identity, cached credentials > 5 min left',
+    String(warm.callsPerRequest.knownFresh),
+    ratio(warm.callsPerRequest.knownFresh, 2),
+  ],
+  [
+    'known identity, cached credentials ≤ 5 min left',
+    String(warm.callsPerRequest.knownExpiring),
+    ratio(warm.callsPerRequest.knownExpiring, 2),
+  ],
+  ['cold starts (stand-in totals, all cases)', JSON.stringify(identityCalls), ''],
+]);
+
+section('ID-token verification throughput (same RS256 token and key)', [
+  ['verifier', 'verifications/s', 'vs aws-jwt-verify'],
+  [
+    'broker (functions/shared/oidc/verify.ts)',
+    verify.oursPerSecond.toFixed(0),
+    ratio(verify.oursPerSecond, verify.awsJwtVerifyPerSecond),
+  ],
+  ['baseline: aws-jwt-verify CognitoJwtVerifier', verify.awsJwtVerifyPerSecond.toFixed(0), '1.00×'],
+]);
+
+section('Session cookie with realistic Cognito tokens (ID.me veteran claims, ~1.8 KB refresh token)', [
+  ['figure', 'bytes', 'vs 4096-byte browser limit'],
+  ['ID token', String(hitToken.length), ratio(hitToken.length, 4096)],
+  ['refresh token', String(refreshToken.length), ratio(refreshToken.length, 4096)],
+  [
+    `Set-Cookie line${sealed.session.claimsTrimmed ? ' (claims trimmed)' : ''}`,
+    String(sealed.bytes),
+    ratio(sealed.bytes, 4096),
+  ],
+  ['budget (sessionCookieBudget)', String(sessionCookieBudget), ratio(sessionCookieBudget, 4096)],
+]);
+
+const growth = (memory.at50k.rss - memory.at10k.rss) / memory.at10k.rss;
+section('Memory (each request a new identity; RSS after a full GC)', [
+  ['point', 'RSS', 'heap used', 'peak RSS', 'vs 10 000'],
+  ['start (module loaded)', mib(memory.start.rss), mib(memory.start.heapUsed), mib(memory.start.maxRss), ''],
+  [
+    'after 10 000 requests',
+    mib(memory.at10k.rss),
+    mib(memory.at10k.heapUsed),
+    mib(memory.at10k.maxRss),
+    '1.00×',
+  ],
+  [
+    'after 50 000 requests',
+    mib(memory.at50k.rss),
+    mib(memory.at50k.heapUsed),
+    mib(memory.at50k.maxRss),
+    ratio(memory.at50k.rss, memory.at10k.rss),
+  ],
+]);
+
+const targets = [
+  {
+    target: '/credentials cold start ≤ 0.5× naive (aim 0.3×)',
+    measured: credentialsCold.coldStartMs / naiveCold.coldStartMs,
+    shown: ratio(credentialsCold.coldStartMs, naiveCold.coldStartMs),
+    met: credentialsCold.coldStartMs / naiveCold.coldStartMs <= 0.5,
+  },
+  {
+    target: '/credentials bundle ≤ 250 KB',
+    measured: credentialsDefault.bundle.bytes,
+    shown: `${(credentialsDefault.bundle.bytes / 1000).toFixed(1)} KB (${credentialsDefault.variant})`,
+    met: credentialsDefault.bundle.bytes <= 250_000,
+  },
+  {
+    target: 'warm p99 ≤ 1 ms (cache hit)',
+    measured: warm.hit.p99Ms,
+    shown: ms(warm.hit.p99Ms),
+    met: warm.hit.p99Ms <= 1,
+  },
+  {
+    target: 'warm p99 ≤ 2 ms (cache miss)',
+    measured: warm.miss.p99Ms,
+    shown: ms(warm.miss.p99Ms),
+    met: warm.miss.p99Ms <= 2,
+  },
+  {
+    target: '≤ 1 Cognito call per warm request, known identity',
+    measured: warm.callsPerRequest.knownExpiring,
+    shown: String(warm.callsPerRequest.knownExpiring),
+    met: warm.callsPerRequest.knownExpiring <= 1,
+  },
+  {
+    target: '0 Cognito calls while cached credentials have > 5 min',
+    measured: warm.hit.cognitoCallsPerRequest,
+    shown: String(warm.hit.cognitoCallsPerRequest),
+    met: warm.hit.cognitoCallsPerRequest === 0 && warm.callsPerRequest.knownFresh === 0,
+  },
+  {
+    target: 'verification throughput ≥ 1.0× aws-jwt-verify',
+    measured: verify.oursPerSecond / verify.awsJwtVerifyPerSecond,
+    shown: ratio(verify.oursPerSecond, verify.awsJwtVerifyPerSecond),
+    met: verify.oursPerSecond >= verify.awsJwtVerifyPerSecond,
+  },
+  {
+    target: 'RSS growth 10k → 50k < 10 %',
+    measured: growth,
+    shown: `${(growth * 100).toFixed(1)} %`,
+    met: growth < 0.1,
+  },
+];
+section('Targets', [
+  ['target', 'measured', 'met'],
+  ...targets.map((t) => [t.target, t.shown, t.met ? 'yes' : 'NO']),
+]);
+
+const gitCommit = (() => {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoRoot }).toString().trim();
+  } catch {
+    return 'unknown';
+  }
+})();
+const result = {
+  date: new Date().toISOString(),
+  commit: gitCommit,
+  machine: {
+    node: process.version,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    memoryBytes: totalmem(),
+  },
+  settings: { coldStartRuns: runs, warmRequests: requests, quick: args.quick },
+  layer: { packages: layer.packages, ...layer.sizes, installedWith: layer.installedWith },
+  baselines: Object.fromEntries(baselines.map((b) => [b.name, { bundle: b.bundle }])),
+  functions: Object.fromEntries(
+    functionIds.map((id) => [
+      id,
+      {
+        templateDefault: defaultOf(id).variant,
+        layer: {
+          bundle: variantOf(id, 'layer').bundle,
+          package: variantOf(id, 'layer').pkg,
+          importsLayer: variantOf(id, 'layer').importsLayer,
+        },
+        bundled: { bundle: variantOf(id, 'bundled').bundle, package: variantOf(id, 'bundled').pkg },
+      },
+    ]),
+  ),
+  coldStart: Object.fromEntries([...cold.values()].map((c) => [c.key, c])),
+  warm,
+  verify,
+  sessionCookie: {
+    idTokenBytes: hitToken.length,
+    refreshTokenBytes: refreshToken.length,
+    setCookieBytes: sealed.bytes,
+    claimsTrimmed: sealed.session.claimsTrimmed,
+    budget: sessionCookieBudget,
+  },
+  memory: { ...memory, growth10kTo50k: growth },
+  targets,
+};
+mkdirSync(join(args.out, '..'), { recursive: true });
+writeFileSync(args.out, `${JSON.stringify(result, null, 2)}\n`);
+log(`\nwritten ${args.out}`);
