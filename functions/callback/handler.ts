@@ -50,7 +50,7 @@ export function createHandler(deps: Partial<CallbackHandlerDeps> = {}) {
   const clearLoginState = clearCookie(cookieSpecs(config).loginState);
 
   return middy<HttpEvent, HttpResult>()
-    .use(callbackErrorResponses(log, { startOver, clearLoginState }))
+    .use(callbackErrorResponses(log, { startOver, clearLoginState, https: config.secureCookies }))
     .handler(async (event, context) => {
       const requestId = requestIdOf(event, context);
       const outcome = await completeLogin(event, {
@@ -64,7 +64,9 @@ export function createHandler(deps: Partial<CallbackHandlerDeps> = {}) {
         log,
         requestId,
       });
-      if (outcome.kind === 'signed-in') return redirect(outcome.location, outcome.cookies);
+      if (outcome.kind === 'signed-in') {
+        return redirect(outcome.location, { https: config.secureCookies, cookies: outcome.cookies });
+      }
       return renderCallbackProblem(outcome.problem, {
         json: wantsJson(event),
         requestId,
@@ -72,6 +74,7 @@ export function createHandler(deps: Partial<CallbackHandlerDeps> = {}) {
         cookies: outcome.cookies,
         cognitoError: outcome.cognitoError,
         cognitoDescription: outcome.cognitoDescription,
+        https: config.secureCookies,
       });
     });
 }

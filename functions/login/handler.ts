@@ -27,7 +27,7 @@ export function createHandler(deps: Partial<LoginHandlerDeps> = {}) {
         keyring: await secrets.cookieKeyring(),
         nowSeconds: Math.floor(now() / 1000),
       });
-      return redirect(started.location, [started.setCookie]);
+      return redirect(started.location, { https: config.secureCookies, cookies: [started.setCookie] });
     });
 }
 

@@ -41,7 +41,13 @@ export function createHandler(deps: Partial<LogoutHandlerDeps> = {}) {
         log,
         requestId: requestIdOf(event, context),
       });
-      if (acceptsHtml(event)) return redirect(result.logoutUrl, result.cookies, 303);
+      if (acceptsHtml(event)) {
+        return redirect(result.logoutUrl, {
+          https: config.secureCookies,
+          cookies: result.cookies,
+          status: 303,
+        });
+      }
       return {
         ...json(200, { signedOut: true, revoked: result.revoked, logoutUrl: result.logoutUrl }),
         cookies: result.cookies,

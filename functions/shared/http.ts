@@ -1,6 +1,6 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { BrokerError } from './errors.ts';
+import { BrokerError, UpstreamError } from './errors.ts';
 import type { Logger } from './log.ts';
 
 export type HttpEvent = APIGatewayProxyEventV2;
@@ -15,6 +15,30 @@ export const baseHeaders: Readonly<Record<string, string>> = Object.freeze({
   Pragma: 'no-cache',
   'X-Content-Type-Options': 'nosniff',
 });
+
+/**
+ * Headers for what a browser renders or follows: HTML pages and redirects. Both can carry secrets in
+ * their URL (the callback's `code` and `state`, the authorize request's `state`, `nonce` and PKCE
+ * challenge), so no Referer leaves them; nothing of the broker may be framed (clickjacking) or run
+ * script; HSTS pins https once the broker is served over it.
+ *
+ * @example redirect responses: `{ ...documentHeaders({ https: config.secureCookies }), Location }`
+ */
+export function documentHeaders(options: {
+  /** The broker is served over https (PUBLIC_BASE_URL): adds Strict-Transport-Security. */
+  https: boolean;
+  /** CSP `style-src` sources for a page's own inline style (a `'sha256-…'` hash); none by default. */
+  styleSrc?: string;
+}): Record<string, string> {
+  return {
+    ...baseHeaders,
+    'Content-Security-Policy': `default-src 'none'; style-src ${options.styleSrc ?? "'none'"}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
+    'X-Frame-Options': 'DENY',
+    'Referrer-Policy': 'no-referrer',
+    'Cross-Origin-Opener-Policy': 'same-origin',
+    ...(options.https ? { 'Strict-Transport-Security': 'max-age=31536000; includeSubDomains' } : {}),
+  };
+}
 
 export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResult {
   return {
@@ -47,8 +71,27 @@ export interface ErrorBody {
   requestId: string;
 }
 
+/**
+ * Middy's early timeout (it fires just before the function's Timeout, when upstream calls together
+ * took too long) as the 504 it is, rather than an unexplained 500. Anything else is returned as is.
+ */
+export function deadlineError(error: unknown): unknown {
+  const isMiddyTimeout =
+    error instanceof Error &&
+    error.name === 'TimeoutError' &&
+    (error.cause as { package?: unknown } | undefined)?.package === '@middy/core';
+  if (!isMiddyTimeout) return error;
+  return new UpstreamError('The broker ran out of time waiting for an upstream service; try again', {
+    statusCode: 504,
+    code: 'upstream_timeout',
+    cause: error,
+    hint: "the function reached its Timeout (template.yaml) before its upstream calls finished: check the upstreams' health, and keep UPSTREAM_TIMEOUT_MS well below the Timeout",
+  });
+}
+
 /** Renders any thrown value as `{ error, message, requestId }`; unexposed errors become a plain 500. */
-export function renderError(error: unknown, requestId: string, log: Logger): HttpResult {
+export function renderError(thrown: unknown, requestId: string, log: Logger): HttpResult {
+  const error = deadlineError(thrown);
   if (error instanceof BrokerError) {
     const context = { requestId, error: error.code, status: error.statusCode, hint: error.hint };
     if (error.statusCode >= 500) log.error(error.message, { ...context, cause: error.cause });

@@ -4,10 +4,12 @@
  * (cognito-user-pool-oauth.md §11) maps each known symptom to its cause, and `explainCallbackError`
  * does the same. The page (or JSON, when the client asks for it) says what happened and what to check.
  */
+import { createHash } from 'node:crypto';
 import type { MiddlewareObj } from '@middy/core';
 import { BrokerError } from '../errors.ts';
 import {
-  baseHeaders,
+  deadlineError,
+  documentHeaders,
   type HttpEvent,
   type HttpResult,
   header,
@@ -247,6 +249,11 @@ export function wantsJson(event: Pick<HttpEvent, 'headers'>): boolean {
   return /application\/json/i.test(accept) && !/text\/html/i.test(accept);
 }
 
+const pageStyle =
+  'body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;color:#222}code{background:#f3f3f3;padding:0 .2em}small{color:#666}';
+/** The page's only style, allowed by its hash rather than 'unsafe-inline'. */
+const pageStyleSrc = `'sha256-${createHash('sha256').update(pageStyle).digest('base64')}'`;
+
 const escapeHtml = (s: string) =>
   s.replace(
     /[&<>"']/g,
@@ -267,6 +274,8 @@ export function renderCallbackProblem(
     cookies?: string[];
     cognitoError?: string | undefined;
     cognitoDescription?: string | undefined;
+    /** The broker is served over https (adds HSTS). */
+    https?: boolean;
   },
 ): HttpResult {
   const cookies = options.cookies?.length ? { cookies: options.cookies } : {};
@@ -292,7 +301,7 @@ export function renderCallbackProblem(
   const body = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex"><title>${escapeHtml(problem.title)}</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;color:#222}code{background:#f3f3f3;padding:0 .2em}small{color:#666}</style>
+<style>${pageStyle}</style>
 </head><body>
 <h1>${escapeHtml(problem.title)}</h1>
 <p data-error="${escapeHtml(problem.code)}">${escapeHtml(problem.message)}</p>
@@ -304,11 +313,8 @@ ${said}${checks}
   return {
     statusCode: problem.status,
     headers: {
-      ...baseHeaders,
+      ...documentHeaders({ https: options.https ?? false, styleSrc: pageStyleSrc }),
       'Content-Type': 'text/html; charset=utf-8',
-      'Content-Security-Policy':
-        "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-      'Referrer-Policy': 'no-referrer',
     },
     body,
     ...cookies,
@@ -321,7 +327,7 @@ ${said}${checks}
  */
 export function callbackErrorResponses(
   log: Logger,
-  options: { startOver: string; clearLoginState: string },
+  options: { startOver: string; clearLoginState: string; https: boolean },
 ): MiddlewareObj<HttpEvent, HttpResult> {
   return {
     onError: (request) => {
@@ -332,9 +338,10 @@ export function callbackErrorResponses(
         request.response = { ...rendered, cookies: [options.clearLoginState] };
         return;
       }
+      const error = deadlineError(request.error);
       const problem =
-        request.error instanceof BrokerError
-          ? problemFromError(request.error)
+        error instanceof BrokerError
+          ? problemFromError(error)
           : problemFromError(
               new BrokerError('internal', { statusCode: 500, code: 'internal_error', expose: false }),
             );
@@ -343,6 +350,7 @@ export function callbackErrorResponses(
         requestId,
         startOver: options.startOver,
         cookies: [options.clearLoginState],
+        https: options.https,
       });
     },
   };

@@ -2,7 +2,7 @@
  * Small request/response pieces shared by the sign-in handlers.
  */
 import { ForbiddenError } from '../errors.ts';
-import { baseHeaders, type HttpEvent, type HttpResult, header } from '../http.ts';
+import { documentHeaders, type HttpEvent, type HttpResult, header } from '../http.ts';
 
 /** The query string as URLSearchParams (the raw string keeps duplicates, which callers refuse). */
 export function queryOf(event: Pick<HttpEvent, 'rawQueryString' | 'queryStringParameters'>): URLSearchParams {
@@ -19,11 +19,18 @@ export function acceptsHtml(event: Pick<HttpEvent, 'headers'>): boolean {
   return /text\/html/i.test(header(event, 'accept') ?? '');
 }
 
-/** A redirect with no-store caching; `cookies` become Set-Cookie lines (HTTP API v2). */
-export function redirect(location: string, cookies: string[] = [], statusCode: 302 | 303 = 302): HttpResult {
+/**
+ * A redirect with no-store caching and the document headers (no Referer, no framing, HSTS over https);
+ * `cookies` become Set-Cookie lines (HTTP API v2).
+ */
+export function redirect(
+  location: string,
+  options: { https: boolean; cookies?: string[]; status?: 302 | 303 },
+): HttpResult {
+  const cookies = options.cookies ?? [];
   return {
-    statusCode,
-    headers: { ...baseHeaders, Location: location, 'Referrer-Policy': 'no-referrer' },
+    statusCode: options.status ?? 302,
+    headers: { ...documentHeaders({ https: options.https }), Location: location },
     body: '',
     ...(cookies.length ? { cookies } : {}),
   };

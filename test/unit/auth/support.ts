@@ -55,7 +55,9 @@ export async function load<K extends keyof typeof paths>(
 > {
   for (const key of managed) delete process.env[key];
   Object.assign(process.env, env);
-  return import(`${new URL(paths[name], import.meta.url).href}?container=${++generation}`);
+  // Not `?container=`: local/api.ts names its modules that way, and a test that also runs the offline
+  // stack would be handed the stack's module (same URL, same module cache entry).
+  return import(`${new URL(paths[name], import.meta.url).href}?unit-container=${++generation}`);
 }
 
 export const keyring = deriveKeyring({
