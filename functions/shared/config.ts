@@ -124,6 +124,13 @@ export interface TrustedIssuer {
   algorithms: readonly SigningAlgorithm[];
 }
 
+/**
+ * Longest allowed UPSTREAM_TIMEOUT_MS: one call must fit in the functions' 10 s Timeout (template.yaml)
+ * with room to answer. Several calls in a row can still exceed it; middy's early timeout then answers
+ * 504 upstream_timeout (http.ts) before Lambda kills the invocation.
+ */
+export const maxUpstreamTimeoutMs = 9_000;
+
 export interface TokenConfig {
   region: string;
   userPoolId: string;
@@ -172,7 +179,7 @@ function readTokenConfig(r: EnvReader): TokenConfig {
     userPool,
     issuers: [userPool, ...direct],
     clockSkewSeconds: r.integer('CLOCK_SKEW_SECONDS', 60, 0, 300),
-    upstreamTimeoutMs: r.integer('UPSTREAM_TIMEOUT_MS', 3000, 100, 25_000),
+    upstreamTimeoutMs: r.integer('UPSTREAM_TIMEOUT_MS', 3000, 100, maxUpstreamTimeoutMs),
   };
 }
 

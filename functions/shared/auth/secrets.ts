@@ -25,12 +25,25 @@ export const secretsMaxAgeSeconds = 900;
 
 /**
  * A reader backed by Powertools' SecretsProvider (created on first use, so local runs never build an
- * SDK client).
+ * SDK client). Its client has the same timeouts as every other upstream call (UPSTREAM_TIMEOUT_MS):
+ * the SDK's defaults have none, and a hanging read would spend the function's whole Timeout.
  */
-export function createSecretsManagerReader(provider?: () => SecretsProvider): SecretReader {
+export function createSecretsManagerReader(provider?: () => SecretsProvider, timeoutMs = 3000): SecretReader {
   let instance: SecretsProvider | undefined;
   return async (secretId) => {
-    instance ??= provider?.() ?? new SecretsProvider();
+    instance ??=
+      provider?.() ??
+      new SecretsProvider({
+        clientConfig: {
+          maxAttempts: 2,
+          // Without throwOnRequestTimeout the SDK's HTTP handler only warns when requestTimeout passes.
+          requestHandler: {
+            connectionTimeout: Math.min(1_000, timeoutMs),
+            requestTimeout: timeoutMs,
+            throwOnRequestTimeout: true,
+          },
+        },
+      });
     let value: unknown;
     try {
       value = await instance.get(secretId, { maxAge: secretsMaxAgeSeconds });
@@ -61,8 +74,8 @@ export interface AuthSecrets {
  *   const keyring = await secrets.cookieKeyring();         // per request (cached)
  */
 export function createAuthSecrets(
-  config: Pick<AuthConfig, 'clientSecret' | 'cookieKeys'>,
-  reader: SecretReader = createSecretsManagerReader(),
+  config: Pick<AuthConfig, 'clientSecret' | 'cookieKeys'> & Partial<Pick<AuthConfig, 'upstreamTimeoutMs'>>,
+  reader: SecretReader = createSecretsManagerReader(undefined, config.upstreamTimeoutMs),
 ): AuthSecrets {
   let derived: { raw: string; keyring: CookieKeyring } | undefined;
   const plainKeyring =

@@ -184,7 +184,24 @@ export function translateTokenError(error: unknown, operation: Operation, timeou
     );
   }
   if (error instanceof oauth.OperationProcessingError) {
-    const cause = error.cause as { claim?: unknown } | undefined;
+    const cause = error.cause as { claim?: unknown; status?: unknown } | undefined;
+    // A 5xx is Cognito failing, not a malformed answer: say so (OAuth error bodies only come with 4xx).
+    if (
+      error.code === oauth.RESPONSE_IS_NOT_CONFORM &&
+      typeof cause?.status === 'number' &&
+      cause.status >= 500
+    ) {
+      return new UpstreamError(
+        operation === 'code exchange'
+          ? `Cognito's token endpoint failed (HTTP ${cause.status}); start sign-in again`
+          : `Cognito's token endpoint failed (HTTP ${cause.status}) during ${operation}; try again`,
+        {
+          code: 'upstream_error',
+          cause: error,
+          hint: 'Cognito answered 5xx: check the Cognito service health',
+        },
+      );
+    }
     if (error.code === oauth.JWT_CLAIM_COMPARISON && cause?.claim === 'nonce') {
       return new InvalidTokenError(
         'The ID token nonce does not match this sign-in (possible replay); start sign-in again',

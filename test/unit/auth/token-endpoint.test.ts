@@ -130,6 +130,19 @@ describe('token endpoint client', () => {
     });
   });
 
+  it('reports a 5xx from Cognito as an upstream failure (502 upstream_error), not a malformed answer', async () => {
+    const { pool, tokens } = await setup();
+    pool.setFault({ status: 500, body: { error: 'server_error' } });
+    await failsWith(
+      tokens.exchangeCode(codeFor(pool)),
+      'upstream_error',
+      502,
+      /HTTP 500.*start sign-in again/,
+    );
+    pool.setFault({ status: 503, body: 'Service Unavailable', headers: { 'content-type': 'text/plain' } });
+    await failsWith(tokens.refresh('rt'), 'upstream_error', 502, /HTTP 503/);
+  });
+
   it('refuses a token response that is not JSON, or lacks token_type', async () => {
     const { pool, tokens } = await setup();
     pool.setFault({ status: 200, body: 'oops', headers: { 'content-type': 'text/plain' } });
