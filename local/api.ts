@@ -65,6 +65,9 @@ export function routesFromTemplate(resolver: TemplateResolver): LocalRoute[] {
           Json
         >),
       };
+      // Lambda sets AWS_LAMBDA_LOG_LEVEL from LoggingConfig (the broker's logger reads it), as sam local does.
+      const logging = (props.LoggingConfig ?? globals.LoggingConfig ?? {}) as { ApplicationLogLevel?: Json };
+      if (logging.ApplicationLogLevel) env.AWS_LAMBDA_LOG_LEVEL = String(logging.ApplicationLogLevel);
       routes.push({
         method: String(event.Properties.Method).toUpperCase(),
         path: String(event.Properties.Path),

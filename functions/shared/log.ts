@@ -21,7 +21,13 @@ const levels: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error:
 
 const sensitiveKey =
   /token|secret|password|passwd|authorization|cookie|credential|session|code_verifier|verifier|nonce|^code$|assertion|accesskey|secretkey|ssn|cpr|socialno|hetu|personnummer/i;
-const jwtLike = /eyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]*/g;
+/**
+ * A compact JWS (three parts) or JWE (five parts, the second empty for `alg: dir`): Cognito's refresh
+ * tokens and the broker's own cookies are JWEs, so the match runs over every part, empty ones too.
+ */
+const jwtLike = /eyJ[\w-]{5,}(?:\.[\w-]*){2,4}/g;
+/** An error's `code` is logged when it is an identifier (ECONNREFUSED, invalid_grant), never free text. */
+const errorCode = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 
 /** Replaces values of sensitive keys, and anything shaped like a JWT, with a marker. */
 export function redact(value: unknown, depth = 0): unknown {
@@ -29,7 +35,15 @@ export function redact(value: unknown, depth = 0): unknown {
   if (value === null || typeof value !== 'object') return value;
   if (depth > 6) return '[truncated]';
   if (value instanceof Error) {
-    return { name: value.name, message: redact(value.message, depth + 1) };
+    // An error's own `code` (ECONNREFUSED, an OAuth error) and its cause are what an operator needs
+    // to tell a wrong endpoint from an outage; the `code` key filter below is for values, not errors.
+    const { code, cause } = value as { code?: unknown; cause?: unknown };
+    return {
+      name: value.name,
+      message: redact(value.message, depth + 1),
+      ...(typeof code === 'string' && errorCode.test(code) ? { code } : {}),
+      ...(cause !== undefined ? { cause: redact(cause, depth + 1) } : {}),
+    };
   }
   if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
   const out: Record<string, unknown> = {};

@@ -56,8 +56,8 @@ async function browserSignIn(on: OfflineStack = stack, identity = 'veteran') {
   return { browser, response };
 }
 
-async function signedIn(on: OfflineStack = stack): Promise<Browser> {
-  const { browser } = await browserSignIn(on);
+async function signedIn(on: OfflineStack = stack, identity = 'veteran'): Promise<Browser> {
+  const { browser } = await browserSignIn(on, identity);
   assert.ok(browser.cookies.has('broker-session'), 'signed in');
   return browser;
 }
@@ -199,7 +199,8 @@ describe('the JWKS endpoint down', () => {
 describe('the identity pool', () => {
   let browser: Browser;
   before(async () => {
-    browser = await signedIn();
+    // A user with no cached credentials in this container: the cache would answer without the pool.
+    browser = await signedIn(stack, 'ial2');
   });
   after(() => stack.identityPool.setFault());
 
