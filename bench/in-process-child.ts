@@ -12,8 +12,15 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { CognitoJwtVerifier } from 'aws-jwt-verify';
 import type { Context } from 'aws-lambda';
 import { createLocalJWKSet } from 'jose';
+import { createIdentityClient } from '../functions/shared/clients.ts';
 import { apiEvent } from '../test/helpers/events.ts';
-import { type CallCounter, fakeFetch, newCounter, sdkClientAnsweredInProcess } from './lib/fakes.ts';
+import {
+  type CallCounter,
+  fakeFetch,
+  newCounter,
+  sdkClientAnsweredInProcess,
+  transportAnsweredInProcess,
+} from './lib/fakes.ts';
 import { median, percentile } from './lib/stats.ts';
 
 export interface InProcessInput {
@@ -112,7 +119,12 @@ async function brokerHandler(
 ) {
   const module = await import('../functions/credentials/handler.ts');
   return module.createHandler({
-    identityClient: sdkClientAnsweredInProcess(counter),
+    // The container's client, with only the network exchange answered in-process.
+    identityClient: createIdentityClient({
+      region: 'us-east-1',
+      timeoutMs: 3_000,
+      transport: transportAnsweredInProcess(counter),
+    }),
     fetch: fakeFetch({
       jwksUri: `${input.issuer}/.well-known/jwks.json`,
       jwks: input.jwks,
@@ -234,11 +246,16 @@ async function memory() {
     };
   };
   const start = reading();
-  await run(0, 10_000);
-  const at10k = reading();
-  await run(10_000, 50_000);
+  const series: { requests: number; rss: number; heapTotal: number }[] = [];
+  let at10k = start;
+  for (let done = 0; done < 50_000; done += 5_000) {
+    await run(done, done + 5_000);
+    const r = reading();
+    series.push({ requests: done + 5_000, rss: r.rss, heapTotal: r.heapTotal });
+    if (done + 5_000 === 10_000) at10k = r;
+  }
   const at50k = reading();
-  return { start, at10k, at50k, cognitoCalls: counter.GetId + counter.GetCredentialsForIdentity };
+  return { start, at10k, at50k, series, cognitoCalls: counter.GetId + counter.GetCredentialsForIdentity };
 }
 
 async function verify() {

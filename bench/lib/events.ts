@@ -12,7 +12,7 @@ import { parseAuthConfig } from '../../functions/shared/config.ts';
 import type { IdTokenClaims } from '../../functions/shared/oidc/verify.ts';
 import { repoRoot } from '../../local/api.ts';
 import { apiEvent } from '../../test/helpers/events.ts';
-import { benchCookieKeys, benchFrontend, functionEnv, type Upstreams } from './upstreams.ts';
+import { benchCookieKeys, benchFrontend, deployedEnv, functionEnv, type Upstreams } from './upstreams.ts';
 
 export interface FirstRequest {
   /** A name for the table, e.g. `CredentialsFunction (bearer)`. */
@@ -52,10 +52,11 @@ export async function sessionCookie(upstreams: Upstreams): Promise<{ pair: strin
 
 /** The first request of every function in template.yaml (two for /credentials: bearer and session). */
 export async function firstRequests(upstreams: Upstreams): Promise<FirstRequest[]> {
-  const env = functionEnv(upstreams);
+  // As deployed: secrets come from (local) Secrets Manager on the first request that needs one.
+  const env = deployedEnv(upstreams);
   const cookie = await sessionCookie(upstreams);
   const browser = { origin: benchFrontend, 'sec-fetch-site': 'same-site', accept: 'application/json' };
-  const config = parseAuthConfig(env, { identityProviders: true });
+  const config = parseAuthConfig(functionEnv(upstreams), { identityProviders: true });
   const login = await startLogin(
     { provider: 'IDmeSandbox', returnTo: undefined },
     { config, keyring, nowSeconds: Math.floor(Date.now() / 1000) },

@@ -5,6 +5,7 @@
  */
 import { Readable } from 'node:stream';
 import { CognitoIdentityClient } from '@aws-sdk/client-cognito-identity';
+import type { UpstreamTransport } from '../../functions/shared/upstream-http.ts';
 
 export interface CallCounter {
   GetId: number;
@@ -43,6 +44,19 @@ export function answerIdentity(
     return { status: 200, body: credentialsBody('us-east-1:0b3e5c1a-1111-4222-8333-000000000001') };
   }
   return { status: 400, body: { __type: 'UnknownOperationException' } };
+}
+
+/** For the broker's own client (functions/shared/clients.ts): the HTTP exchange, answered in-process. */
+export function transportAnsweredInProcess(counter: CallCounter): UpstreamTransport {
+  return async (_url, request) => {
+    const operation = String(request.headers['x-amz-target']).split('.')[1] ?? '';
+    const { status, body } = answerIdentity(operation, counter);
+    return {
+      status,
+      headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': 'in-process' },
+      body: JSON.stringify(body),
+    };
+  };
 }
 
 /** The real SDK client with its HTTP handler replaced: every middleware and (de)serializer still runs. */

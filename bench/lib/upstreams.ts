@@ -1,7 +1,8 @@
 /**
  * What the functions talk to during a cold-start run, answered on loopback: the user pool's JWKS and
- * OAuth endpoints (/oauth2/token for the code and refresh_token grants, /oauth2/revoke), and the
- * Cognito identity pool stand-in (local/cognito/identity-pool.ts, which counts calls per operation).
+ * OAuth endpoints (/oauth2/token for the code and refresh_token grants, /oauth2/revoke), Secrets
+ * Manager's GetSecretValue (the functions' secrets, as deployed), and the Cognito identity pool
+ * stand-in (local/cognito/identity-pool.ts, which counts calls per operation).
  * Tokens are real: RS256 ID tokens shaped like Cognito's for a federated ID.me user (with the
  * canonical claims the trigger adds) and refresh tokens of Cognito's size.
  */
@@ -28,6 +29,10 @@ export const benchClientSecret = 'bench-client-secret-0123456789';
 export const benchIdentityPoolId = 'us-east-1:0b3e5c1a-1111-4222-8333-444455556666';
 export const benchFrontend = 'http://localhost:5173';
 export const benchCookieKeys = { current: 'k1', k1: 'bench-cookie-key-0123456789abcdefghijklmnop' };
+export const benchSecretIds = {
+  client: 'federation-broker/bench-client',
+  cookies: 'federation-broker/bench-cookies',
+};
 
 const signAsync = promisify(sign);
 
@@ -88,15 +93,17 @@ export interface Upstreams {
   readonly oauthCalls: Record<string, number>;
   /** Requests to the JWKS. */
   jwksCalls: number;
+  /** GetSecretValue requests. */
+  secretsCalls: number;
   /** The refresh token every session in this run carries. */
   readonly refreshToken: string;
   close(): Promise<void>;
 }
 
-async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
+async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
-  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -116,7 +123,11 @@ export async function startUpstreams(): Promise<Upstreams> {
   const signer = createSigner(issuer);
   const refreshToken = await realisticRefreshToken();
   const oauthCalls: Record<string, number> = {};
-  const state = { jwksCalls: 0 };
+  const state = { jwksCalls: 0, secretsCalls: 0 };
+  const secrets: Record<string, string> = {
+    [benchSecretIds.client]: JSON.stringify({ client_secret: benchClientSecret }),
+    [benchSecretIds.cookies]: JSON.stringify(benchCookieKeys),
+  };
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const path = new URL(req.url ?? '/', url).pathname;
     if (req.method === 'GET' && path === `/${benchPoolId}/.well-known/jwks.json`) {
@@ -124,8 +135,40 @@ export async function startUpstreams(): Promise<Upstreams> {
       sendJson(res, 200, signer.jwks);
       return;
     }
+    if (
+      req.method === 'POST' &&
+      path === '/' &&
+      req.headers['x-amz-target'] === 'secretsmanager.GetSecretValue'
+    ) {
+      state.secretsCalls += 1;
+      void readBody(req).then((text) => {
+        const id = String((JSON.parse(text) as { SecretId?: unknown }).SecretId);
+        const value = secrets[id];
+        if (value === undefined) {
+          res.writeHead(400, { 'content-type': 'application/x-amz-json-1.1' });
+          res.end(JSON.stringify({ __type: 'ResourceNotFoundException', message: 'not found' }));
+          return;
+        }
+        res.writeHead(200, {
+          'content-type': 'application/x-amz-json-1.1',
+          'x-amzn-requestid': randomUUID(),
+        });
+        res.end(
+          JSON.stringify({
+            ARN: `arn:aws:secretsmanager:${benchRegion}:123456789012:secret:${id}-AbCdEf`,
+            Name: id,
+            SecretString: value,
+            VersionId: randomUUID(),
+            VersionStages: ['AWSCURRENT'],
+            CreatedDate: 1_700_000_000,
+          }),
+        );
+      });
+      return;
+    }
     if (req.method === 'POST' && (path === '/oauth2/token' || path === '/oauth2/revoke')) {
-      void readForm(req).then(async (form) => {
+      void readBody(req).then(async (text) => {
+        const form = new URLSearchParams(text);
         const what = path === '/oauth2/revoke' ? 'revoke' : (form.get('grant_type') ?? 'unknown');
         oauthCalls[what] = (oauthCalls[what] ?? 0) + 1;
         if (what === 'revoke') {
@@ -170,6 +213,12 @@ export async function startUpstreams(): Promise<Upstreams> {
     set jwksCalls(value: number) {
       state.jwksCalls = value;
     },
+    get secretsCalls() {
+      return state.secretsCalls;
+    },
+    set secretsCalls(value: number) {
+      state.secretsCalls = value;
+    },
     refreshToken,
     async close() {
       await identityPool.close();
@@ -179,9 +228,26 @@ export async function startUpstreams(): Promise<Upstreams> {
 }
 
 /**
- * The environment of a function as the template declares it, pointed at the local upstreams, with
- * plain local secrets (deployed functions read them from Secrets Manager instead).
+ * The environment of a function as deployed (template.yaml's variables, secrets read from Secrets
+ * Manager with the credentials Lambda puts in the environment), pointed at the local upstreams.
  */
+export function deployedEnv(upstreams: Pick<Upstreams, 'url' | 'identityPool'>): Record<string, string> {
+  const { USER_POOL_CLIENT_SECRET: _secret, COOKIE_KEYS: _keys, ...env } = functionEnv(upstreams);
+  return {
+    ...env,
+    CLIENT_SECRET_ID: benchSecretIds.client,
+    COOKIE_KEYS_SECRET_ID: benchSecretIds.cookies,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: upstreams.url,
+    AWS_ACCESS_KEY_ID: 'ASIABENCHBENCHBENCH1',
+    AWS_SECRET_ACCESS_KEY: 'benchSecretAccessKey0000000000000000000000',
+    AWS_SESSION_TOKEN: 'IQoJb3JpZ2luX2VjEBench'.padEnd(800, 'A'),
+    AWS_LAMBDA_FUNCTION_NAME: 'bench',
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '256',
+    AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
+  };
+}
+
+/** The environment of a function with plain local secrets (the offline stack's way). */
 export function functionEnv(
   upstreams: Pick<Upstreams, 'url' | 'identityPool'>,
   extra: Record<string, string> = {},

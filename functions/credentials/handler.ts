@@ -1,4 +1,3 @@
-import type { CognitoIdentityClient } from '@aws-sdk/client-cognito-identity';
 import middy from '@middy/core';
 import { audit, reasonOf } from '../shared/auth/audit.ts';
 import { clearCookie, cookieSpecs, cookieValues } from '../shared/auth/cookies.ts';
@@ -6,8 +5,8 @@ import { checkCookieRequestOrigin } from '../shared/auth/request.ts';
 import { type AuthSecrets, createAuthSecrets } from '../shared/auth/secrets.ts';
 import { providerOf, readSession, sealSession } from '../shared/auth/session.ts';
 import { credentialsForSession } from '../shared/auth/session-credentials.ts';
-import { createTokenEndpoint } from '../shared/auth/token-endpoint.ts';
-import { createIdentityClient } from '../shared/clients.ts';
+import type { TokenEndpoint } from '../shared/auth/token-endpoint.ts';
+import { createIdentityClient, type IdentityClient } from '../shared/clients.ts';
 import { parseCredentialsConfig, parseSessionConfig } from '../shared/config.ts';
 import { createCredentialsCaches, issueCredentials, toCredentialsResponse } from '../shared/credentials.ts';
 import { BadRequestError, BrokerError, UnauthenticatedError } from '../shared/errors.ts';
@@ -46,7 +45,7 @@ export function bearerToken(event: HttpEvent): string {
 }
 
 export interface CredentialsHandlerDeps {
-  identityClient: CognitoIdentityClient;
+  identityClient: IdentityClient;
   fetch: FetchLike;
   secrets: AuthSecrets | undefined;
   /** Epoch milliseconds. */
@@ -62,9 +61,9 @@ export function createHandler(deps: Partial<CredentialsHandlerDeps> = {}) {
       endpoint: config.cognitoIdentityEndpoint,
       timeoutMs: config.upstreamTimeoutMs,
     });
-  const fetchImpl = deps.fetch ?? fetch;
   const now = deps.now ?? Date.now;
-  const verifier = createIdTokenVerifier(config, fetchImpl);
+  // Without an injected fetch, keys are fetched over node:https (see upstream-http.ts).
+  const verifier = createIdTokenVerifier(config, deps.fetch);
   const caches = createCredentialsCaches();
   const issue = (idToken: string) =>
     issueCredentials(idToken, {
@@ -80,12 +79,18 @@ export function createHandler(deps: Partial<CredentialsHandlerDeps> = {}) {
     specs: cookieSpecs(sessionConfig),
     secrets: deps.secrets ?? createAuthSecrets(sessionConfig),
   };
-  const tokenEndpoint =
-    sessions &&
-    createTokenEndpoint(sessions.config, {
-      clientSecret: () => sessions.secrets.clientSecret(),
-      fetch: fetchImpl,
-    });
+  // The token-endpoint client (oauth4webapi) is loaded by the first session request: bearer
+  // requests, most of the traffic, never need it.
+  let tokenEndpoint: Promise<TokenEndpoint> | undefined;
+  const tokenEndpointFor = (s: NonNullable<typeof sessions>) => {
+    tokenEndpoint ??= import('../shared/auth/token-endpoint.ts').then(({ createTokenEndpoint }) =>
+      createTokenEndpoint(s.config, {
+        clientSecret: () => s.secrets.clientSecret(),
+        fetch: deps.fetch ?? fetch,
+      }),
+    );
+    return tokenEndpoint;
+  };
 
   /** Bearer requests: unchanged behaviour. */
   const withBearer = async (event: HttpEvent, requestId: string): Promise<HttpResult> => {
@@ -102,7 +107,7 @@ export function createHandler(deps: Partial<CredentialsHandlerDeps> = {}) {
 
   /** Session requests: same-site only; the refresh_token grant first (it also proves the session still stands). */
   const withSession = async (event: HttpEvent, requestId: string): Promise<HttpResult> => {
-    if (sessions === undefined || tokenEndpoint === undefined) throw new Error('unreachable');
+    if (sessions === undefined) throw new Error('unreachable');
     const clear = clearCookie(sessions.specs.session);
     checkCookieRequestOrigin(event, sessions.config);
     const nowSeconds = Math.floor(now() / 1000);
@@ -122,7 +127,7 @@ export function createHandler(deps: Partial<CredentialsHandlerDeps> = {}) {
     let result: Awaited<ReturnType<typeof credentialsForSession>>;
     try {
       result = await credentialsForSession(read.session, {
-        tokenEndpoint,
+        tokenEndpoint: await tokenEndpointFor(sessions),
         issue,
         log,
         requestId,

@@ -1,5 +1,5 @@
-import type { CognitoIdentityClient } from '@aws-sdk/client-cognito-identity';
 import { BoundedCache } from './bounded-cache.ts';
+import type { IdentityClient } from './clients.ts';
 import {
   type AwsCredentials,
   getCredentialsForIdentity,
@@ -36,7 +36,7 @@ export function createCredentialsCaches(maxEntries = 5_000): CredentialsCaches {
 }
 
 export interface IssueDeps {
-  identityClient: CognitoIdentityClient;
+  identityClient: IdentityClient;
   verifier: IdTokenVerifier;
   identityPoolId: string;
   caches: CredentialsCaches;

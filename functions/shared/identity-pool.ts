@@ -1,8 +1,5 @@
-import {
-  type CognitoIdentityClient,
-  GetCredentialsForIdentityCommand,
-  GetIdCommand,
-} from '@aws-sdk/client-cognito-identity';
+import { GetCredentialsForIdentityCommand, GetIdCommand } from '@aws-sdk/client-cognito-identity';
+import type { IdentityClient } from './clients.ts';
 import {
   BrokerError,
   ConfigurationError,
@@ -36,10 +33,7 @@ export function loginsKeyFor(issuer: string): string {
 }
 
 /** `GetId`: the identity id of this login (stable for the same user, so callers cache it). */
-export async function getIdentityId(
-  client: CognitoIdentityClient,
-  input: IdentityPoolInput,
-): Promise<string> {
+export async function getIdentityId(client: IdentityClient, input: IdentityPoolInput): Promise<string> {
   try {
     const out = await client.send(
       new GetIdCommand({
@@ -56,7 +50,7 @@ export async function getIdentityId(
 
 /** `GetCredentialsForIdentity` for an identity id obtained with the same login. */
 export async function getCredentialsForIdentity(
-  client: CognitoIdentityClient,
+  client: IdentityClient,
   identityId: string,
   input: IdentityPoolInput,
 ): Promise<AwsCredentials> {

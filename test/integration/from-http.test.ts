@@ -1,26 +1,34 @@
 /**
  * The AWS SDK's own `fromHttp` credential provider, pointed at /credentials over real HTTP on
- * loopback, served by the template-driven local API. Cognito Identity is mocked in-process.
+ * loopback, served by the template-driven local API. Cognito Identity is a canned JSON 1.1 responder
+ * on loopback (COGNITO_IDENTITY_ENDPOINT), so the function's own client is exercised over HTTP too.
  */
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import {
-  CognitoIdentityClient,
-  GetCredentialsForIdentityCommand,
-  GetIdCommand,
-} from '@aws-sdk/client-cognito-identity';
 import { fromHttp } from '@aws-sdk/credential-provider-http';
-import { mockClient } from 'aws-sdk-client-mock';
 import { type LocalApi, startLocalApi } from '../../local/api.ts';
 import { readTemplate, TemplateResolver } from '../../local/template.ts';
 import { createTestIssuer, credentialsEnv, type TestIssuer } from '../helpers/tokens.ts';
 
-const identityMock = mockClient(CognitoIdentityClient);
 let api: LocalApi;
 let idp: TestIssuer;
 let closeJwks: () => void;
+
+/** GetId and GetCredentialsForIdentity as the service answers them (Expiration in epoch seconds). */
+const cognitoAnswers: Record<string, unknown> = {
+  'AWSCognitoIdentityService.GetId': { IdentityId: 'us-east-1:1234' },
+  'AWSCognitoIdentityService.GetCredentialsForIdentity': {
+    IdentityId: 'us-east-1:1234',
+    Credentials: {
+      AccessKeyId: 'ASIALOCALTEST',
+      SecretKey: 'secret',
+      SessionToken: 'session',
+      Expiration: Math.floor(Date.now() / 1000) + 3600,
+    },
+  },
+};
 
 before(async () => {
   const jwksServer = createServer((req, res) => {
@@ -29,7 +37,18 @@ before(async () => {
     void req;
   });
   await new Promise<void>((resolve) => jwksServer.listen(0, '127.0.0.1', resolve));
-  closeJwks = () => jwksServer.close();
+  const cognito = createServer((req, res) => {
+    req.resume();
+    const answer = cognitoAnswers[String(req.headers['x-amz-target'])];
+    res.writeHead(answer ? 200 : 400, { 'content-type': 'application/x-amz-json-1.1' });
+    res.end(JSON.stringify(answer ?? { __type: 'UnknownOperationException' }));
+  });
+  await new Promise<void>((resolve) => cognito.listen(0, '127.0.0.1', resolve));
+  const cognitoEndpoint = `http://127.0.0.1:${(cognito.address() as AddressInfo).port}`;
+  closeJwks = () => {
+    jwksServer.close();
+    cognito.close();
+  };
   const issuer = `http://localhost:${(jwksServer.address() as AddressInfo).port}/us-east-1_TestPool1`;
   idp = await createTestIssuer({ issuer });
   const resolver = new TemplateResolver(readTemplate(), {
@@ -44,16 +63,8 @@ before(async () => {
     resolver,
     port: 0,
     quiet: true,
-    envVars: { Parameters: credentialsEnv({ USER_POOL_ISSUER: issuer }) },
-  });
-  identityMock.on(GetIdCommand).resolves({ IdentityId: 'us-east-1:1234' });
-  identityMock.on(GetCredentialsForIdentityCommand).resolves({
-    IdentityId: 'us-east-1:1234',
-    Credentials: {
-      AccessKeyId: 'ASIALOCALTEST',
-      SecretKey: 'secret',
-      SessionToken: 'session',
-      Expiration: new Date(Date.now() + 3_600_000),
+    envVars: {
+      Parameters: credentialsEnv({ USER_POOL_ISSUER: issuer, COGNITO_IDENTITY_ENDPOINT: cognitoEndpoint }),
     },
   });
 });

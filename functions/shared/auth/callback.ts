@@ -7,8 +7,8 @@
  * then the ID token (signature, issuer, audience, expiry, token_use by the core verifier, and the
  * nonce). Only then is a session created.
  */
-import type { CognitoIdentityClient } from '@aws-sdk/client-cognito-identity';
 import type { BoundedCache } from '../bounded-cache.ts';
+import type { IdentityClient } from '../clients.ts';
 import type { AuthConfig } from '../config.ts';
 import { BadRequestError, BrokerError, InvalidTokenError } from '../errors.ts';
 import type { HttpEvent } from '../http.ts';
@@ -36,7 +36,7 @@ export interface CallbackDeps {
   /** States already used in this container (single use; the cookie is also cleared). */
   usedStates: BoundedCache<string, true>;
   /** Resolves the identity id at sign-in when an identity pool is configured. */
-  identityClient?: CognitoIdentityClient | undefined;
+  identityClient?: IdentityClient | undefined;
   nowSeconds: number;
   log: Logger;
   requestId?: string | undefined;

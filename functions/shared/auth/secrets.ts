@@ -10,8 +10,7 @@
  * 6.4.5 and pulls a second, older `@middy/util` next to our `@middy/core` 7. So each secret is fetched
  * once per container and then at most once per `secretsMaxAgeSeconds`.
  */
-import { GetParameterError } from '@aws-lambda-powertools/parameters';
-import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
+import type { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import type { AuthConfig } from '../config.ts';
 import { type BrokerError, ConfigurationError, UpstreamError } from '../errors.ts';
 import { type CookieKeyring, deriveKeyring } from './cookies.ts';
@@ -31,19 +30,7 @@ export const secretsMaxAgeSeconds = 900;
 export function createSecretsManagerReader(provider?: () => SecretsProvider, timeoutMs = 3000): SecretReader {
   let instance: SecretsProvider | undefined;
   return async (secretId) => {
-    instance ??=
-      provider?.() ??
-      new SecretsProvider({
-        clientConfig: {
-          maxAttempts: 2,
-          // Without throwOnRequestTimeout the SDK's HTTP handler only warns when requestTimeout passes.
-          requestHandler: {
-            connectionTimeout: Math.min(1_000, timeoutMs),
-            requestTimeout: timeoutMs,
-            throwOnRequestTimeout: true,
-          },
-        },
-      });
+    instance ??= provider?.() ?? (await newSecretsProvider(timeoutMs));
     let value: unknown;
     try {
       value = await instance.get(secretId, { maxAge: secretsMaxAgeSeconds });
@@ -57,6 +44,26 @@ export function createSecretsManagerReader(provider?: () => SecretsProvider, tim
     }
     return value;
   };
+}
+
+/**
+ * Powertools and the Secrets Manager client are imported on the first read, not with the module: a
+ * function only pays for them (about 100 ms of a cold start) when it reads a secret from Secrets
+ * Manager, and /credentials with a bearer token never does.
+ */
+async function newSecretsProvider(timeoutMs: number): Promise<SecretsProvider> {
+  const { SecretsProvider } = await import('@aws-lambda-powertools/parameters/secrets');
+  return new SecretsProvider({
+    clientConfig: {
+      maxAttempts: 2,
+      // Without throwOnRequestTimeout the SDK's HTTP handler only warns when requestTimeout passes.
+      requestHandler: {
+        connectionTimeout: Math.min(1_000, timeoutMs),
+        requestTimeout: timeoutMs,
+        throwOnRequestTimeout: true,
+      },
+    },
+  });
 }
 
 export interface AuthSecrets {
@@ -133,7 +140,9 @@ function jsonField(raw: string, field: string): string | undefined {
 }
 
 function translateSecretsError(error: unknown, secretId: string): BrokerError {
-  const cause = error instanceof GetParameterError && error.cause !== undefined ? error.cause : error;
+  // Powertools' GetParameterError, by name: its class lives in the module loaded on first read.
+  const wrapped = (error as { name?: unknown; cause?: unknown } | undefined) ?? {};
+  const cause = wrapped.name === 'GetParameterError' && wrapped.cause !== undefined ? wrapped.cause : error;
   const name = (cause as { name?: unknown })?.name;
   if (
     name === 'ResourceNotFoundException' ||

@@ -26,6 +26,8 @@ import {
 } from './support.ts';
 
 const identityMock = mockClient(CognitoIdentityClient);
+// The handlers' own client speaks HTTP; tests pass the SDK's, mocked for every instance.
+const identityClient = new CognitoIdentityClient({ region: 'us-east-1' });
 const identityId = 'us-east-1:0a1b2c3d-1111-2222-3333-444455556666';
 const json = { accept: 'application/json' };
 
@@ -41,7 +43,7 @@ async function setup(env = authEnv()): Promise<Setup> {
   const loginMod = await load('login', env);
   const login = invoker(loginMod.createHandler({ now }));
   const callbackMod = await load('callback', env);
-  const callback = invoker(callbackMod.createHandler({ fetch: pool.fetch, now }));
+  const callback = invoker(callbackMod.createHandler({ fetch: pool.fetch, identityClient, now }));
   return { pool, login, callback };
 }
 

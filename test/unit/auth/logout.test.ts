@@ -23,6 +23,8 @@ import {
 import { attributesOf, fromFrontend, invoker, keyring, load, signIn } from './support.ts';
 
 const identityMock = mockClient(CognitoIdentityClient);
+// The handlers' own client speaks HTTP; tests pass the SDK's, mocked for every instance.
+const identityClient = new CognitoIdentityClient({ region: 'us-east-1' });
 const identityId = 'us-east-1:0a1b2c3d-1111-2222-3333-444455556666';
 
 async function setup() {
@@ -30,9 +32,13 @@ async function setup() {
   const now = () => pool.clock.now * 1000;
   const env = authEnv();
   const login = invoker((await load('login', env)).createHandler({ now }));
-  const callback = invoker((await load('callback', env)).createHandler({ fetch: pool.fetch, now }));
+  const callback = invoker(
+    (await load('callback', env)).createHandler({ fetch: pool.fetch, identityClient, now }),
+  );
   const logout = invoker((await load('logout', env)).createHandler({ fetch: pool.fetch, now }));
-  const credentials = invoker((await load('credentials', env)).createHandler({ fetch: pool.fetch, now }));
+  const credentials = invoker(
+    (await load('credentials', env)).createHandler({ fetch: pool.fetch, identityClient, now }),
+  );
   const { sessionCookie } = await signIn(login, callback, pool);
   return { pool, logout, credentials, sessionCookie };
 }

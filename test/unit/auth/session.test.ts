@@ -7,6 +7,8 @@ import { authEnv, canonicalIdmeClaims, createFakeUserPool } from '../../helpers/
 import { cookieValueOf, fromFrontend, invoker, load, signIn } from './support.ts';
 
 const identityMock = mockClient(CognitoIdentityClient);
+// The handlers' own client speaks HTTP; tests pass the SDK's, mocked for every instance.
+const identityClient = new CognitoIdentityClient({ region: 'us-east-1' });
 const identityId = 'us-east-1:0a1b2c3d-1111-2222-3333-444455556666';
 
 async function setup() {
@@ -14,7 +16,9 @@ async function setup() {
   const now = () => pool.clock.now * 1000;
   const env = authEnv();
   const login = invoker((await load('login', env)).createHandler({ now }));
-  const callback = invoker((await load('callback', env)).createHandler({ fetch: pool.fetch, now }));
+  const callback = invoker(
+    (await load('callback', env)).createHandler({ fetch: pool.fetch, identityClient, now }),
+  );
   const session = invoker((await load('session', env)).createHandler({ now }));
   const { sessionCookie } = await signIn(login, callback, pool);
   return { pool, session, sessionCookie };

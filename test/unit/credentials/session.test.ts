@@ -23,6 +23,8 @@ import {
 } from '../auth/support.ts';
 
 const identityMock = mockClient(CognitoIdentityClient);
+// The handlers' own client speaks HTTP; tests pass the SDK's, mocked for every instance.
+const identityClient = new CognitoIdentityClient({ region: 'us-east-1' });
 const identityId = 'us-east-1:0a1b2c3d-1111-2222-3333-444455556666';
 const sessionSpec = { name: '__Host-broker-session', path: '/', secure: true };
 
@@ -32,8 +34,12 @@ async function setup(env = authEnv(), startedAgo = 0) {
   pool.clock.now -= startedAgo;
   const now = () => pool.clock.now * 1000;
   const login = invoker((await load('login', env)).createHandler({ now }));
-  const callback = invoker((await load('callback', env)).createHandler({ fetch: pool.fetch, now }));
-  const credentials = invoker((await load('credentials', env)).createHandler({ fetch: pool.fetch, now }));
+  const callback = invoker(
+    (await load('callback', env)).createHandler({ fetch: pool.fetch, identityClient, now }),
+  );
+  const credentials = invoker(
+    (await load('credentials', env)).createHandler({ fetch: pool.fetch, identityClient, now }),
+  );
   const { sessionCookie } = await signIn(login, callback, pool);
   identityMock.resetHistory();
   return { pool, login, callback, credentials, sessionCookie };
@@ -220,7 +226,7 @@ describe('/credentials with a session cookie', () => {
     it('ignores session cookies when sessions are not configured', async () => {
       const pool = await createFakeUserPool();
       const credentials = invoker(
-        (await load('credentials', credentialsEnv())).createHandler({ fetch: pool.fetch }),
+        (await load('credentials', credentialsEnv())).createHandler({ fetch: pool.fetch, identityClient }),
       );
       const result = await credentials(credentialsEvent(['__Host-broker-session=abc']));
       assert.equal(result.statusCode, 401);
