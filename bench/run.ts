@@ -326,7 +326,13 @@ section('Cognito Identity calls per /credentials request (baseline: naive handle
     String(warm.callsPerRequest.knownExpiring),
     ratio(warm.callsPerRequest.knownExpiring, 2),
   ],
-  ['cold starts (stand-in totals, all cases)', JSON.stringify(identityCalls), ''],
+  [
+    'all cold-start runs (identity pool stand-in totals)',
+    Object.entries(identityCalls)
+      .map(([op, n]) => `${op} ${n}`)
+      .join(', '),
+    '',
+  ],
 ]);
 
 section('ID-token verification throughput (same RS256 token and key)', [
@@ -384,6 +390,31 @@ section(
       '',
       '',
     ],
+  ],
+);
+
+// Lambda's arm64 prices in us-east-1 (first 6 billion GB-s a month); duration is billed per 1 ms,
+// rounded up, and the init phase of a cold start is billed like the invocation.
+const pricing = { perGbSecond: 0.0000133334, perMillionRequests: 0.2 };
+const costPerMillion = (billedMs: number) =>
+  pricing.perMillionRequests + 1e6 * (memorySize / 1024) * (billedMs / 1000) * pricing.perGbSecond;
+const costRows = [
+  ['cache hit (in-process p50)', warm.hit.p50Ms],
+  ['cache miss (in-process p50, Cognito latency not included)', warm.miss.p50Ms],
+  ['session cookie (in-process p50, token endpoint and Cognito latency not included)', warm.session.p50Ms],
+  ['cold start: import + first request, bearer', credentialsCold.coldStartMs],
+  ['baseline: naive handler cold start', naiveCold.coldStartMs],
+] as const;
+section(
+  `Lambda cost per million /credentials requests at these durations (${memorySize} MB arm64, $${pricing.perGbSecond}/GB-s, $${pricing.perMillionRequests}/M requests)`,
+  [
+    ['request', 'duration', 'billed', '$ per million'],
+    ...costRows.map(([name, duration]) => [
+      name,
+      ms(duration),
+      `${Math.ceil(duration)} ms`,
+      costPerMillion(Math.ceil(duration)).toFixed(3),
+    ]),
   ],
 );
 
@@ -486,6 +517,13 @@ const result = {
     budget: sessionCookieBudget,
   },
   memory: { ...memory, growth10kTo50k: growth },
+  lambdaCost: {
+    memorySize,
+    pricing,
+    perMillion: Object.fromEntries(
+      costRows.map(([name, d]) => [name, { durationMs: d, dollars: costPerMillion(Math.ceil(d)) }]),
+    ),
+  },
   targets,
 };
 mkdirSync(join(args.out, '..'), { recursive: true });

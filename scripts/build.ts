@@ -41,6 +41,8 @@ export async function buildFunctions(
       OutExtension?: string[];
       /** `sam build` passes it as `--main-fields=<value>`. */
       MainFields?: string;
+      /** `sam build` passes it as `--sources-content=<value>`. */
+      SourcesContent?: string | boolean;
     };
     const dir = join(outDir, id);
     mkdirSync(dir, { recursive: true });
@@ -54,6 +56,7 @@ export async function buildFunctions(
       target: p.Target ?? 'es2020',
       minify: p.Minify ?? true,
       sourcemap: p.Sourcemap ?? false,
+      sourcesContent: String(p.SourcesContent ?? true) !== 'false',
       keepNames: p.KeepNames ?? false,
       external: [...(options.external ?? (options.bundleEverything ? [] : (p.External ?? [])))],
       ...(p.MainFields ? { mainFields: p.MainFields.split(',') } : {}),
