@@ -177,7 +177,7 @@ describe('the JWKS endpoint down', () => {
     assert.equal(stack.userPool.calls.jwks ?? 0, jwksCalls, 'the JWKS was not asked again');
   });
 
-  it('with a cold cache: 503 keys_unavailable, the session cookie left as it was', async () => {
+  it('with a cold cache (down or hanging): 503 keys_unavailable, the session cookie left as it was', async () => {
     const cold = await startTestStack(
       {},
       { functionEnv: { UPSTREAM_TIMEOUT_MS: String(upstreamTimeoutMs) } },
@@ -188,6 +188,13 @@ describe('the JWKS endpoint down', () => {
       const result = await credentials(browser, cold);
       assert.deepEqual([result.status, result.error], [503, 'keys_unavailable']);
       assert.deepEqual(result.setCookie, []);
+      cold.userPool.setFault({ jwks: 'hang' });
+      const jwksCalls = cold.userPool.calls.jwks ?? 0;
+      const started = Date.now();
+      const hanging = await credentials(browser, cold);
+      assert.deepEqual([hanging.status, hanging.error], [503, 'keys_unavailable']);
+      assert.ok((cold.userPool.calls.jwks ?? 0) > jwksCalls, 'the keys were asked for again');
+      assert.ok(Date.now() - started < 5_000, 'the JWKS request timed out');
       cold.userPool.setFault();
       assert.equal((await credentials(browser, cold)).status, 200, 'the failed fetch was not cached');
     } finally {
