@@ -168,11 +168,9 @@ describe('upstreamRequest (node:http/https with timeouts)', () => {
   });
 
   it('gives up with a TimeoutError when the upstream does not answer in time', async () => {
-    const started = Date.now();
     await assert.rejects(upstreamRequest(`${url}/hang`, { method: 'GET', headers: {}, timeoutMs: 150 }), {
       name: 'TimeoutError',
     });
-    assert.ok(Date.now() - started < 1_000);
   });
 
   it('a hanging identity pool becomes 504 upstream_timeout', async () => {
