@@ -1,5 +1,5 @@
 /**
- * template.yaml against the SAM schema (../shared/schemas) and the checklist in
+ * template.yaml against the SAM schema (test/fixtures/sam, SAM translator 1.110.0) and the checklist in
  * shared/reference/sam-build-and-local.md: what `sam validate --lint`, `sam build` and
  * `sam local start-api` need.
  */
@@ -13,7 +13,7 @@ import { type Json, readTemplate, TemplateResolver } from '../../local/template.
 
 // ajv-draft-04 is CommonJS: its class is the default export's `default`.
 const Ajv = AjvDraft04.default;
-const schemaPath = join(repoRoot, '..', 'shared', 'schemas', 'sam.schema.json');
+const schemaPath = join(repoRoot, 'test', 'fixtures', 'sam', 'sam.schema.json');
 const template = readTemplate();
 const resources = template.Resources;
 const localParameters = {
