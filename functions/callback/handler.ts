@@ -10,7 +10,7 @@ import { createTokenEndpoint } from '../shared/auth/token-endpoint.ts';
 import { BoundedCache } from '../shared/bounded-cache.ts';
 import { createIdentityClient } from '../shared/clients.ts';
 import { parseAuthConfig } from '../shared/config.ts';
-import { type HttpEvent, type HttpResult, requestIdOf } from '../shared/http.ts';
+import { type HttpEvent, type HttpResult, middyOptions, requestIdOf } from '../shared/http.ts';
 import { log } from '../shared/log.ts';
 import { createIdTokenVerifier, type FetchLike } from '../shared/oidc/verify.ts';
 
@@ -49,7 +49,7 @@ export function createHandler(deps: Partial<CallbackHandlerDeps> = {}) {
   const startOver = defaultReturnTo(config);
   const clearLoginState = clearCookie(cookieSpecs(config).loginState);
 
-  return middy<HttpEvent, HttpResult>()
+  return middy<HttpEvent, HttpResult>(middyOptions)
     .use(callbackErrorResponses(log, { startOver, clearLoginState, https: config.secureCookies }))
     .handler(async (event, context) => {
       const requestId = requestIdOf(event, context);

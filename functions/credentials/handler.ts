@@ -16,6 +16,7 @@ import {
   type HttpResult,
   header,
   json,
+  middyOptions,
   requestIdOf,
 } from '../shared/http.ts';
 import { log } from '../shared/log.ts';
@@ -151,7 +152,7 @@ export function createHandler(deps: Partial<CredentialsHandlerDeps> = {}) {
     return { ...json(200, toCredentialsResponse(result.issued)), ...(cookies.length ? { cookies } : {}) };
   };
 
-  return middy<HttpEvent, HttpResult>()
+  return middy<HttpEvent, HttpResult>(middyOptions)
     .use(errorResponses(log))
     .handler(async (event, context) => {
       const requestId = requestIdOf(event, context);

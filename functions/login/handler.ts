@@ -3,7 +3,7 @@ import { parseLoginRequest, startLogin } from '../shared/auth/login.ts';
 import { redirect } from '../shared/auth/request.ts';
 import { type AuthSecrets, createAuthSecrets } from '../shared/auth/secrets.ts';
 import { parseAuthConfig } from '../shared/config.ts';
-import { errorResponses, type HttpEvent, type HttpResult } from '../shared/http.ts';
+import { errorResponses, type HttpEvent, type HttpResult, middyOptions } from '../shared/http.ts';
 import { log } from '../shared/log.ts';
 
 /** GET /auth/login?provider=<name>&return_to=<path or URL>: 302 to Cognito's /oauth2/authorize. */
@@ -19,7 +19,7 @@ export interface LoginHandlerDeps {
 export function createHandler(deps: Partial<LoginHandlerDeps> = {}) {
   const secrets = deps.secrets ?? createAuthSecrets(config);
   const now = deps.now ?? Date.now;
-  return middy<HttpEvent, HttpResult>()
+  return middy<HttpEvent, HttpResult>(middyOptions)
     .use(errorResponses(log))
     .handler(async (event) => {
       const started = await startLogin(parseLoginRequest(event), {

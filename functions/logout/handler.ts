@@ -4,7 +4,14 @@ import { acceptsHtml, redirect } from '../shared/auth/request.ts';
 import { type AuthSecrets, createAuthSecrets } from '../shared/auth/secrets.ts';
 import { createTokenEndpoint } from '../shared/auth/token-endpoint.ts';
 import { parseAuthConfig } from '../shared/config.ts';
-import { errorResponses, type HttpEvent, type HttpResult, json, requestIdOf } from '../shared/http.ts';
+import {
+  errorResponses,
+  type HttpEvent,
+  type HttpResult,
+  json,
+  middyOptions,
+  requestIdOf,
+} from '../shared/http.ts';
 import { log } from '../shared/log.ts';
 import type { FetchLike } from '../shared/oidc/verify.ts';
 
@@ -30,7 +37,7 @@ export function createHandler(deps: Partial<LogoutHandlerDeps> = {}) {
     clientSecret: () => secrets.clientSecret(),
     fetch: deps.fetch ?? fetch,
   });
-  return middy<HttpEvent, HttpResult>()
+  return middy<HttpEvent, HttpResult>(middyOptions)
     .use(errorResponses(log))
     .handler(async (event, context) => {
       const result = await signOut(event, {

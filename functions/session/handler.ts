@@ -4,7 +4,7 @@ import { checkCookieRequestOrigin } from '../shared/auth/request.ts';
 import { type AuthSecrets, createAuthSecrets } from '../shared/auth/secrets.ts';
 import { readSession, sessionView } from '../shared/auth/session.ts';
 import { parseAuthConfig } from '../shared/config.ts';
-import { errorResponses, type HttpEvent, type HttpResult, json } from '../shared/http.ts';
+import { errorResponses, type HttpEvent, type HttpResult, json, middyOptions } from '../shared/http.ts';
 import { log } from '../shared/log.ts';
 
 /** GET /auth/session: whether the browser is signed in, its canonical claims and the session's end. */
@@ -21,7 +21,7 @@ export function createHandler(deps: Partial<SessionHandlerDeps> = {}) {
   const secrets = deps.secrets ?? createAuthSecrets(config);
   const now = deps.now ?? Date.now;
   const specs = cookieSpecs(config);
-  return middy<HttpEvent, HttpResult>()
+  return middy<HttpEvent, HttpResult>(middyOptions)
     .use(errorResponses(log))
     .handler(async (event) => {
       checkCookieRequestOrigin(event, config);
