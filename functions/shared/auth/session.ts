@@ -7,7 +7,7 @@
  * them in memory per container (see session-credentials.ts).
  */
 import { randomBytes } from 'node:crypto';
-import type { ClaimName } from '../claims/types.ts';
+import { canonicalClaimNames } from '../claims/types.ts';
 import { BrokerError } from '../errors.ts';
 import type { HttpEvent } from '../http.ts';
 import type { IdTokenClaims } from '../oidc/verify.ts';
@@ -21,27 +21,6 @@ import {
   sealCookie,
   setCookie,
 } from './cookies.ts';
-
-/** The canonical claims (pre-token-generation, schema fb-1) a session keeps for /auth/session. */
-export const sessionClaimNames = [
-  'idp',
-  'idp_env',
-  'idp_sub',
-  'given_name',
-  'family_name',
-  'middle_name',
-  'name',
-  'birthdate',
-  'email',
-  'email_verified',
-  'country',
-  'eid_scheme',
-  'assurance',
-  'assurance_level',
-  'affiliations',
-  'affiliation_tags',
-  'claims_schema',
-] as const satisfies readonly ClaimName[];
 
 /** Kept when the full claims would make the cookie too large. */
 const essentialClaimNames: readonly string[] = ['idp', 'idp_env', 'assurance_level', 'claims_schema'];
@@ -70,7 +49,7 @@ export interface Session {
 /** The canonical claims of a verified ID token. */
 export function sessionClaimsOf(claims: IdTokenClaims): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const name of sessionClaimNames) if (claims[name] !== undefined) out[name] = claims[name];
+  for (const name of canonicalClaimNames) if (claims[name] !== undefined) out[name] = claims[name];
   return out;
 }
 

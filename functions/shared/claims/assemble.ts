@@ -8,6 +8,7 @@ import {
   type Assurance,
   type CanonicalClaims,
   type ClaimName,
+  canonicalClaimNames,
   claimsSchemaVersion,
   type Normalized,
   type Origin,
@@ -33,27 +34,6 @@ export type Profile = Partial<
 
 /** Principal-tag values are at most 256 characters (Cognito identity pool, STS session tags). */
 export const maxTagValueLength = 256;
-
-/** Claim order in tokens and golden files. */
-const claimOrder: readonly ClaimName[] = [
-  'idp',
-  'idp_env',
-  'idp_sub',
-  'given_name',
-  'middle_name',
-  'family_name',
-  'name',
-  'birthdate',
-  'email',
-  'email_verified',
-  'country',
-  'eid_scheme',
-  'assurance',
-  'assurance_level',
-  'affiliations',
-  'affiliation_tags',
-  'claims_schema',
-];
 
 const textClaims = [
   'given_name',
@@ -136,7 +116,7 @@ export function tagValue(values: readonly string[]): string {
 
 function ordered(claims: CanonicalClaims): CanonicalClaims {
   const out: Record<string, unknown> = {};
-  for (const name of claimOrder) {
+  for (const name of canonicalClaimNames) {
     if (claims[name] !== undefined) out[name] = claims[name];
   }
   return out as unknown as CanonicalClaims;

@@ -63,6 +63,27 @@ export interface CanonicalClaims {
 
 export type ClaimName = keyof CanonicalClaims;
 
+/** Every canonical claim (schema fb-1), in the order tokens and golden files carry them. */
+export const canonicalClaimNames: readonly ClaimName[] = [
+  'idp',
+  'idp_env',
+  'idp_sub',
+  'given_name',
+  'middle_name',
+  'family_name',
+  'name',
+  'birthdate',
+  'email',
+  'email_verified',
+  'country',
+  'eid_scheme',
+  'assurance',
+  'assurance_level',
+  'affiliations',
+  'affiliation_tags',
+  'claims_schema',
+];
+
 /** What a normalizer produced, and which claims it had input for but rejected (names only, for the log). */
 export interface Normalized {
   claims: CanonicalClaims;
