@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
-import { CognitoIdentityClient, GetIdCommand } from '@aws-sdk/client-cognito-identity';
-import { mockClient } from 'aws-sdk-client-mock';
 import { audit } from '../../../functions/shared/auth/audit.ts';
 import { completeLogin } from '../../../functions/shared/auth/callback.ts';
 import { startLogin } from '../../../functions/shared/auth/login.ts';
@@ -13,10 +11,9 @@ import { parseAuthConfig } from '../../../functions/shared/config.ts';
 import { createLogger } from '../../../functions/shared/log.ts';
 import { createIdTokenVerifier, type IdTokenClaims } from '../../../functions/shared/oidc/verify.ts';
 import { authEnv, createFakeUserPool, testClientSecret } from '../../helpers/user-pool.ts';
+import { healthyIdentityPool, identityClient, identityId } from './identity-pool-mock.ts';
 import { callbackEvent, keyring, pairOf } from './support.ts';
 
-const identityMock = mockClient(CognitoIdentityClient);
-const identityId = 'us-east-1:0a1b2c3d-1111-2222-3333-444455556666';
 const config = parseAuthConfig(authEnv(), { clientSecret: true });
 const forbidden = /eyJ|GARY|TWINKLE|1970-10-10|Gary\.Twinkle|refresh_token|code_verifier/;
 
@@ -39,7 +36,7 @@ async function signInWithLog(tamperState = false) {
     }),
     verifier: createIdTokenVerifier(config, pool.fetch),
     usedStates: new BoundedCache<string, true>(10),
-    identityClient: new CognitoIdentityClient({ region: 'us-east-1' }),
+    identityClient,
     nowSeconds: pool.clock.now,
     log,
   };
@@ -50,10 +47,7 @@ async function signInWithLog(tamperState = false) {
 }
 
 describe('audit lines', () => {
-  beforeEach(() => {
-    identityMock.reset();
-    identityMock.on(GetIdCommand).resolves({ IdentityId: identityId });
-  });
+  beforeEach(healthyIdentityPool);
 
   it('one per sign-in: provider, identity id, outcome; no names, tokens or codes', async () => {
     const { lines } = await signInWithLog();

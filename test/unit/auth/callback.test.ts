@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
-import { CognitoIdentityClient, GetIdCommand } from '@aws-sdk/client-cognito-identity';
-import { mockClient } from 'aws-sdk-client-mock';
+import { GetIdCommand } from '@aws-sdk/client-cognito-identity';
 import { deriveKeyring, sealCookie } from '../../../functions/shared/auth/cookies.ts';
 import { readSession } from '../../../functions/shared/auth/session.ts';
 import { testClientId } from '../../helpers/tokens.ts';
@@ -13,6 +12,7 @@ import {
   testCallbackUrl,
   testClientSecret,
 } from '../../helpers/user-pool.ts';
+import { healthyIdentityPool, identityClient, identityId, identityMock } from './identity-pool-mock.ts';
 import {
   attributesOf,
   callbackEvent,
@@ -25,10 +25,6 @@ import {
   startSignIn,
 } from './support.ts';
 
-const identityMock = mockClient(CognitoIdentityClient);
-// The handlers' own client speaks HTTP; tests pass the SDK's, mocked for every instance.
-const identityClient = new CognitoIdentityClient({ region: 'us-east-1' });
-const identityId = 'us-east-1:0a1b2c3d-1111-2222-3333-444455556666';
 const json = { accept: 'application/json' };
 
 interface Setup {
@@ -51,10 +47,7 @@ const tokenRequests = (pool: FakeUserPool) => pool.requests.filter((r) => r.url.
 const errorOf = (body: string | undefined) => JSON.parse(body as string).error as string;
 
 describe('GET /auth/callback', () => {
-  beforeEach(() => {
-    identityMock.reset();
-    identityMock.on(GetIdCommand).resolves({ IdentityId: identityId });
-  });
+  beforeEach(healthyIdentityPool);
 
   it('exchanges the code, sets the session and sends the browser to return_to', async () => {
     const { pool, login, callback } = await setup();

@@ -1,11 +1,5 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
-import {
-  CognitoIdentityClient,
-  GetCredentialsForIdentityCommand,
-  GetIdCommand,
-} from '@aws-sdk/client-cognito-identity';
-import { mockClient } from 'aws-sdk-client-mock';
 import { signOut } from '../../../functions/shared/auth/logout.ts';
 import { createTokenEndpoint } from '../../../functions/shared/auth/token-endpoint.ts';
 import { parseAuthConfig } from '../../../functions/shared/config.ts';
@@ -20,12 +14,8 @@ import {
   testDomain,
   testFrontend,
 } from '../../helpers/user-pool.ts';
+import { healthyIdentityPool, identityClient, identityId } from './identity-pool-mock.ts';
 import { attributesOf, fromFrontend, invoker, keyring, load, signIn } from './support.ts';
-
-const identityMock = mockClient(CognitoIdentityClient);
-// The handlers' own client speaks HTTP; tests pass the SDK's, mocked for every instance.
-const identityClient = new CognitoIdentityClient({ region: 'us-east-1' });
-const identityId = 'us-east-1:0a1b2c3d-1111-2222-3333-444455556666';
 
 async function setup() {
   const pool = await createFakeUserPool();
@@ -49,19 +39,7 @@ const logoutEvent = (
 ) => apiEvent({ method: 'POST', path: '/auth/logout', cookies, headers });
 
 describe('POST /auth/logout', () => {
-  beforeEach(() => {
-    identityMock.reset();
-    identityMock.on(GetIdCommand).resolves({ IdentityId: identityId });
-    identityMock.on(GetCredentialsForIdentityCommand).resolves({
-      IdentityId: identityId,
-      Credentials: {
-        AccessKeyId: 'A',
-        SecretKey: 'S',
-        SessionToken: 'T',
-        Expiration: new Date(Date.now() + 3_600_000),
-      },
-    });
-  });
+  beforeEach(healthyIdentityPool);
 
   it("revokes the session's refresh token with the client's credentials", async () => {
     const { pool, logout, sessionCookie } = await setup();

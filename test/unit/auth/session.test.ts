@@ -1,15 +1,9 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
-import { CognitoIdentityClient, GetIdCommand } from '@aws-sdk/client-cognito-identity';
-import { mockClient } from 'aws-sdk-client-mock';
 import { apiEvent } from '../../helpers/events.ts';
 import { authEnv, canonicalIdmeClaims, createFakeUserPool } from '../../helpers/user-pool.ts';
+import { healthyIdentityPool, identityClient, identityId } from './identity-pool-mock.ts';
 import { cookieValueOf, fromFrontend, invoker, load, signIn } from './support.ts';
-
-const identityMock = mockClient(CognitoIdentityClient);
-// The handlers' own client speaks HTTP; tests pass the SDK's, mocked for every instance.
-const identityClient = new CognitoIdentityClient({ region: 'us-east-1' });
-const identityId = 'us-east-1:0a1b2c3d-1111-2222-3333-444455556666';
 
 async function setup() {
   const pool = await createFakeUserPool();
@@ -28,10 +22,7 @@ const sessionEvent = (cookies: string[], headers: Record<string, string> = fromF
   apiEvent({ path: '/auth/session', cookies, headers });
 
 describe('GET /auth/session', () => {
-  beforeEach(() => {
-    identityMock.reset();
-    identityMock.on(GetIdCommand).resolves({ IdentityId: identityId });
-  });
+  beforeEach(healthyIdentityPool);
 
   it('says who is signed in: provider, identity id, canonical claims and when the session ends', async () => {
     const { pool, session, sessionCookie } = await setup();

@@ -1,15 +1,11 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
-import {
-  CognitoIdentityClient,
-  GetCredentialsForIdentityCommand,
-  GetIdCommand,
-} from '@aws-sdk/client-cognito-identity';
-import { mockClient } from 'aws-sdk-client-mock';
+import { GetCredentialsForIdentityCommand } from '@aws-sdk/client-cognito-identity';
 import { readSession } from '../../../functions/shared/auth/session.ts';
 import { apiEvent } from '../../helpers/events.ts';
 import { credentialsEnv } from '../../helpers/tokens.ts';
 import { authEnv, createFakeUserPool, type FakeUserPool, testFrontend } from '../../helpers/user-pool.ts';
+import { healthyIdentityPool, identityClient, identityId, identityMock } from '../auth/identity-pool-mock.ts';
 import {
   attributesOf,
   cookieValueOf,
@@ -22,10 +18,6 @@ import {
   signIn,
 } from '../auth/support.ts';
 
-const identityMock = mockClient(CognitoIdentityClient);
-// The handlers' own client speaks HTTP; tests pass the SDK's, mocked for every instance.
-const identityClient = new CognitoIdentityClient({ region: 'us-east-1' });
-const identityId = 'us-east-1:0a1b2c3d-1111-2222-3333-444455556666';
 const sessionSpec = { name: '__Host-broker-session', path: '/', secure: true };
 
 /** `startedAgo`: how long before the real now the sign-in happened (the verifier uses the real clock). */
@@ -55,19 +47,7 @@ function credentialsEvent(cookies: string[], headers: Record<string, string> = f
 }
 
 describe('/credentials with a session cookie', () => {
-  beforeEach(() => {
-    identityMock.reset();
-    identityMock.on(GetIdCommand).resolves({ IdentityId: identityId });
-    identityMock.on(GetCredentialsForIdentityCommand).resolves({
-      IdentityId: identityId,
-      Credentials: {
-        AccessKeyId: 'ASIAEXAMPLE',
-        SecretKey: 'secret',
-        SessionToken: 'session-token',
-        Expiration: new Date(Date.now() + 3_600_000),
-      },
-    });
-  });
+  beforeEach(healthyIdentityPool);
 
   it('gets credentials: refresh_token grant first, then the identity pool', async () => {
     const { pool, credentials, sessionCookie } = await setup();
