@@ -13,10 +13,10 @@ import type { StandIn } from '../../../local/idps/common.ts';
 import { startIdmeStandIn } from '../../../local/idps/idme.ts';
 import { type IduraStandIn, startIduraStandIn } from '../../../local/idps/idura.ts';
 import { type RawTemplate, readTemplate, TemplateResolver } from '../../../local/template.ts';
-import { freePort } from '../../helpers/web.ts';
+import { claimsOf, freePort } from '../../helpers/web.ts';
 
 // A free loopback port, so that IdP clients can be registered before the pool listens on it.
-export { freePort };
+export { claimsOf, freePort };
 
 export const APP_CALLBACK = 'http://localhost:3000/auth/callback';
 export const APP_ORIGIN = 'http://localhost:3000';
@@ -83,7 +83,8 @@ export function location(response: Response, base: string): URL {
   return new URL(value, base);
 }
 
-function parseForm(html: string, base: string): { action: URL; fields: Record<string, string> } {
+/** Hidden inputs and action of the first form of a page. */
+export function parseForm(html: string, base: string): { action: URL; fields: Record<string, string> } {
   const action = /<form[^>]*action="([^"]+)"/.exec(html)?.[1];
   assert.ok(action, 'page has a form');
   const fields: Record<string, string> = {};
@@ -218,11 +219,6 @@ export async function redeem(pool: UserPoolStandIn, callback: URL, verifier?: st
   });
   assert.equal(response.status, 200, await response.clone().text());
   return (await response.json()) as TokenSet;
-}
-
-export function claimsOf(jwt: string): Record<string, unknown> {
-  const [, payload = ''] = jwt.split('.');
-  return JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>;
 }
 
 export interface Idps {

@@ -7,6 +7,7 @@ import { IDME_IDENTITIES, IDURA_IDENTITIES } from '../../../local/idps/identitie
 import { startIdmeStandIn } from '../../../local/idps/idme.ts';
 import type { IduraStandIn } from '../../../local/idps/idura.ts';
 import { startIduraStandIn } from '../../../local/idps/idura.ts';
+import { browse, CookieJar, location, parseForm } from './cognito-support.ts';
 
 const REDIRECT_URI = 'http://localhost:9/oauth2/idpresponse';
 const CLIENT = {
@@ -14,56 +15,6 @@ const CLIENT = {
   clientSecret: 'a-long-local-client-secret-0123456789',
   redirectUris: [REDIRECT_URI],
 };
-
-/** The cookies a browser would keep for one stand-in (paths ignored: the names are distinct). */
-class CookieJar {
-  readonly cookies = new Map<string, string>();
-
-  store(response: Response): void {
-    for (const line of response.headers.getSetCookie()) {
-      const [pair = ''] = line.split(';');
-      const name = pair.slice(0, pair.indexOf('='));
-      const value = pair.slice(pair.indexOf('=') + 1);
-      if (value === '' || /expires=Thu, 01 Jan 1970/i.test(line)) this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
-  }
-
-  header(): string {
-    return [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
-  }
-}
-
-async function browse(jar: CookieJar, url: string | URL, form?: Record<string, string>): Promise<Response> {
-  const response = await fetch(url, {
-    redirect: 'manual',
-    method: form === undefined ? 'GET' : 'POST',
-    headers: {
-      cookie: jar.header(),
-      ...(form === undefined ? {} : { 'content-type': 'application/x-www-form-urlencoded' }),
-    },
-    ...(form === undefined ? {} : { body: new URLSearchParams(form) }),
-  });
-  jar.store(response);
-  return response;
-}
-
-function location(response: Response, base: string): URL {
-  const value = response.headers.get('location');
-  assert.ok(value, `expected a redirect, got ${response.status}`);
-  return new URL(value, base);
-}
-
-/** Hidden inputs and action of the first form of a page. */
-function parseForm(html: string, base: string): { action: URL; fields: Record<string, string> } {
-  const action = /<form[^>]*action="([^"]+)"/.exec(html)?.[1];
-  assert.ok(action, 'page has a form');
-  const fields: Record<string, string> = {};
-  for (const [, name, value] of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)) {
-    if (name !== undefined) fields[name] = value ?? '';
-  }
-  return { action: new URL(action.replaceAll('&amp;', '&'), base), fields };
-}
 
 interface SignInRequest {
   scope?: string;
