@@ -9,6 +9,7 @@ import {
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import {
   type IdentityPoolStandIn,
+  type IdentityPoolStandInOptions,
   readIdentityPoolTemplate,
   startIdentityPoolStandIn,
 } from '../../../local/cognito/identity-pool.ts';
@@ -234,53 +235,43 @@ describe('identity pool stand-in', () => {
       );
     });
 
+    /** GetId with the veteran's token against a second identity pool configured with `providers`. */
+    async function getIdFromPool(providers: IdentityPoolStandInOptions['providers']) {
+      const other = await startIdentityPoolStandIn({ providers });
+      const otherClient = new CognitoIdentityClient({
+        region: 'us-east-1',
+        endpoint: other.url,
+        maxAttempts: 1,
+      });
+      try {
+        return await otherClient.send(
+          new GetIdCommand({ IdentityPoolId: other.identityPoolId, Logins: logins(veteran.id_token) }),
+        );
+      } finally {
+        otherClient.destroy();
+        await other.close();
+      }
+    }
+
     it('refuses a token of an app client the identity pool does not list', async () => {
-      const other = await startIdentityPoolStandIn({
-        providers: [
+      await assert.rejects(
+        getIdFromPool([
           {
             providerName: stack.pool.loginsKey,
             issuer: stack.pool.issuer,
             clientIds: ['another-client'],
             jwksUri: stack.pool.jwksUri,
           },
-        ],
-      });
-      const otherClient = new CognitoIdentityClient({
-        region: 'us-east-1',
-        endpoint: other.url,
-        maxAttempts: 1,
-      });
-      try {
-        await assert.rejects(
-          otherClient.send(
-            new GetIdCommand({ IdentityPoolId: other.identityPoolId, Logins: logins(veteran.id_token) }),
-          ),
-          sdkError('NotAuthorizedException', 'Token is not from a supported provider of this identity pool.'),
-        );
-      } finally {
-        otherClient.destroy();
-        await other.close();
-      }
+        ]),
+        sdkError('NotAuthorizedException', 'Token is not from a supported provider of this identity pool.'),
+      );
     });
 
     it('refuses a token from a provider the pool does not list', async () => {
-      const other = await startIdentityPoolStandIn({ providers: [] });
-      const otherClient = new CognitoIdentityClient({
-        region: 'us-east-1',
-        endpoint: other.url,
-        maxAttempts: 1,
-      });
-      try {
-        await assert.rejects(
-          otherClient.send(
-            new GetIdCommand({ IdentityPoolId: other.identityPoolId, Logins: logins(veteran.id_token) }),
-          ),
-          sdkError('NotAuthorizedException', 'Token is not from a supported provider of this identity pool.'),
-        );
-      } finally {
-        otherClient.destroy();
-        await other.close();
-      }
+      await assert.rejects(
+        getIdFromPool([]),
+        sdkError('NotAuthorizedException', 'Token is not from a supported provider of this identity pool.'),
+      );
     });
 
     it('accepts an expired token within the 5-minute grace', async () => {
