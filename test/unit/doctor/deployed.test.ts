@@ -399,20 +399,23 @@ describe('doctor: runDoctor against a deployed stack', () => {
     return runDoctor((parsed as { options: Parameters<typeof runDoctor>[0] }).options, deps);
   };
 
+  /** The deployed stack's ids, as a user copies them from the stack's outputs. */
+  const deployedArgs = [
+    '--user-pool-id',
+    ids.userPoolId,
+    '--client-id',
+    ids.clientId,
+    '--identity-pool-id',
+    ids.identityPoolId,
+    '--region',
+    region,
+    '--public-base-url',
+    publicBaseUrl,
+  ];
+
   it('reads the ids, the pools and the IdPs, with no errors', async () => {
     deploy();
-    const report = await run(
-      '--user-pool-id',
-      ids.userPoolId,
-      '--client-id',
-      ids.clientId,
-      '--identity-pool-id',
-      ids.identityPoolId,
-      '--region',
-      region,
-      '--public-base-url',
-      publicBaseUrl,
-    );
+    const report = await run(...deployedArgs);
     assertNoErrors(report.findings);
     assertSeverity(report.findings, 'idp.token-auth', 'ok', 'IDmeSandbox');
     assertSeverity(report.findings, 'idp.jwks.kid', 'ok', 'IduraTest');
@@ -429,20 +432,7 @@ describe('doctor: runDoctor against a deployed stack', () => {
       IDENTITY_POOL_ID: ids.identityPoolId,
       ALLOWED_ORIGINS: 'https://app.example.com',
     });
-    const report = await run(
-      '--user-pool-id',
-      ids.userPoolId,
-      '--client-id',
-      ids.clientId,
-      '--identity-pool-id',
-      ids.identityPoolId,
-      '--region',
-      region,
-      '--public-base-url',
-      publicBaseUrl,
-      '--env',
-      'deployed-env.json',
-    );
+    const report = await run(...deployedArgs, '--env', 'deployed-env.json');
     assert.deepEqual(
       errorsOf(report.findings).map((f) => f.id),
       ['config.ids'],
