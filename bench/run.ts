@@ -32,14 +32,39 @@ import {
   userClaims,
 } from './lib/upstreams.ts';
 
-const { values: args } = parseArgs({
-  options: {
-    runs: { type: 'string', default: '15' },
-    requests: { type: 'string', default: '10000' },
-    out: { type: 'string', default: join(outRoot, 'latest.json') },
-    quick: { type: 'boolean', default: false },
-  },
-});
+const usage = `npm run bench [-- options]
+
+  --runs <n>       cold starts per case (default and minimum 15)
+  --requests <n>   warm requests per scenario (default and minimum 10000)
+  --out <file>     where the JSON goes (default bench/out/latest.json)
+  --quick          3 runs and 2000 requests: a smoke test, not the issue's figures
+  --help           this text
+`;
+let args: { runs: string; requests: string; out: string; quick: boolean; help: boolean };
+try {
+  ({ values: args } = parseArgs({
+    options: {
+      runs: { type: 'string', default: '15' },
+      requests: { type: 'string', default: '10000' },
+      out: { type: 'string', default: join(outRoot, 'latest.json') },
+      quick: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  }));
+} catch (error) {
+  process.stderr.write(`${(error as Error).message}\n\n${usage}`);
+  process.exit(2);
+}
+if (args.help) {
+  process.stdout.write(usage);
+  process.exit(0);
+}
+for (const name of ['runs', 'requests'] as const) {
+  if (!/^\d+$/.test(args[name])) {
+    process.stderr.write(`--${name} must be a whole number, not "${args[name]}"\n\n${usage}`);
+    process.exit(2);
+  }
+}
 const runs = args.quick ? 3 : Math.max(15, Number(args.runs));
 const requests = args.quick ? 2_000 : Math.max(10_000, Number(args.requests));
 
