@@ -1,0 +1,64 @@
+/**
+ * The README's configuration table against what the template sets and the functions read, so that
+ * the docs and the code cannot drift apart unnoticed.
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { repoRoot } from '../../local/api.ts';
+import { readTemplate } from '../../local/template.ts';
+
+const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+const configSection = readme.slice(
+  readme.indexOf('## Configuration'),
+  readme.indexOf('## Deploying with SAM'),
+);
+const documented = new Set(
+  [...configSection.matchAll(/^\| `([A-Z][A-Z0-9_]+)`/gm)].map((m) => m[1] as string),
+);
+
+/** Every variable the template sets on a function (Globals included). */
+function templateVariables(): Set<string> {
+  const template = readTemplate();
+  const names = new Set<string>();
+  const add = (properties: Record<string, unknown> | undefined) => {
+    const environment = properties?.Environment as { Variables?: Record<string, unknown> } | undefined;
+    for (const name of Object.keys(environment?.Variables ?? {})) names.add(name);
+  };
+  add(template.Globals?.Function as Record<string, unknown> | undefined);
+  for (const resource of Object.values(template.Resources)) {
+    if (resource.Type === 'AWS::Serverless::Function') add(resource.Properties as Record<string, unknown>);
+  }
+  return names;
+}
+
+/** The functions' source, where a documented variable must be read. */
+function functionSource(dir = join(repoRoot, 'functions')): string {
+  return readdirSync(dir, { withFileTypes: true })
+    .map((entry) => {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) return functionSource(path);
+      return entry.name.endsWith('.ts') ? readFileSync(path, 'utf8') : '';
+    })
+    .join('\n');
+}
+
+describe('README configuration table', () => {
+  it('is found and lists variables', () => {
+    assert.ok(documented.size >= 10, `only ${documented.size} variables found in the table`);
+  });
+
+  it('documents every variable template.yaml sets', () => {
+    const missing = [...templateVariables()].filter((name) => !documented.has(name));
+    assert.deepEqual(missing, [], 'add these to the README configuration table');
+  });
+
+  it('documents only variables the functions read', () => {
+    const source = functionSource();
+    const unread = [...documented].filter(
+      (name) => !source.includes(`'${name}'`) && !source.includes(`.${name}`),
+    );
+    assert.deepEqual(unread, [], 'the README documents variables no function reads');
+  });
+});
