@@ -14,10 +14,11 @@ import {
   startIdentityPoolStandIn,
 } from './cognito/identity-pool.ts';
 import { startUserPoolStandIn, type UserPoolStandIn } from './cognito/user-pool.ts';
-import { type LocalConfig, localParameters } from './config.ts';
+import { ephemeralConfig, type LocalConfig, localParameters } from './config.ts';
 import type { StandIn } from './idps/common.ts';
 import { startIdmeStandIn } from './idps/idme.ts';
 import { type IduraStandIn, startIduraStandIn } from './idps/idura.ts';
+import { onFreePort } from './net.ts';
 import { readTemplate, TemplateResolver } from './template.ts';
 
 export interface StandIns {
@@ -198,6 +199,16 @@ export async function startOfflineStack(
     await standIns.close();
     throw error;
   }
+}
+
+/** The whole offline stack on free loopback ports (tests, and the doctor's `--offline --start`). */
+export async function startEphemeralStack(
+  overrides: Partial<LocalConfig> = {},
+  options: StackOptions = {},
+): Promise<OfflineStack> {
+  return onFreePort((port) =>
+    startOfflineStack(ephemeralConfig(port, overrides), { quiet: true, ...options }),
+  );
 }
 
 function providerNames(userPool: UserPoolStandIn): [string, string] {

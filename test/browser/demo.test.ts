@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { type Browser, chromium } from 'playwright-core';
 import type { OfflineStack } from '../../local/stack.ts';
-import { startTestStack } from '../helpers/offline.ts';
+import { startEphemeralStack } from '../../local/stack.ts';
 
 const executablePath = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find(
   (p): p is string => p !== undefined && existsSync(p),
@@ -18,7 +18,7 @@ let browser: Browser;
 
 before(async () => {
   assert.ok(executablePath, 'Chromium is not installed: run scripts/ensure-chromium.sh (npm test does)');
-  stack = await startTestStack();
+  stack = await startEphemeralStack();
   browser = await chromium.launch({
     executablePath,
     headless: true,

@@ -4,8 +4,6 @@
  * stand-ins' sign-in pages answered by choosing a test identity.
  */
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 
 export class Browser {
   readonly cookies = new Map<string, { value: string; path: string }>();
@@ -112,14 +110,7 @@ function parseForm(
   };
 }
 
-/** A free loopback port (the API's port must be known before start: it is in the callback URL). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+export { freePort } from '../../local/net.ts';
 
 export function claimsOf(jwt: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<

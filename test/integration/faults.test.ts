@@ -16,10 +16,10 @@ import { maxUpstreamTimeoutMs } from '../../functions/shared/config.ts';
 import { BrokerError } from '../../functions/shared/errors.ts';
 import { routesFromTemplate } from '../../local/api.ts';
 import type { OfflineStack } from '../../local/stack.ts';
+import { startEphemeralStack } from '../../local/stack.ts';
 import { readTemplate, TemplateResolver } from '../../local/template.ts';
 import { apiEvent } from '../helpers/events.ts';
 import { captureLogs, type LogCapture } from '../helpers/log-capture.ts';
-import { startTestStack } from '../helpers/offline.ts';
 import { authEnv, createFakeUserPool } from '../helpers/user-pool.ts';
 import { Browser } from '../helpers/web.ts';
 import { invoker, load, signIn } from '../unit/auth/support.ts';
@@ -35,7 +35,7 @@ const onUnhandled = (reason: unknown) => unhandled.push(reason);
 before(async () => {
   process.on('unhandledRejection', onUnhandled);
   logs = captureLogs();
-  stack = await startTestStack({}, { functionEnv: { UPSTREAM_TIMEOUT_MS: String(upstreamTimeoutMs) } });
+  stack = await startEphemeralStack({}, { functionEnv: { UPSTREAM_TIMEOUT_MS: String(upstreamTimeoutMs) } });
 });
 
 after(async () => {
@@ -178,7 +178,7 @@ describe('the JWKS endpoint down', () => {
   });
 
   it('with a cold cache (down or hanging): 503 keys_unavailable, the session cookie left as it was', async () => {
-    const cold = await startTestStack(
+    const cold = await startEphemeralStack(
       {},
       { functionEnv: { UPSTREAM_TIMEOUT_MS: String(upstreamTimeoutMs) } },
     );

@@ -5,13 +5,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { OfflineStack } from '../../local/stack.ts';
-import { startTestStack } from '../helpers/offline.ts';
+import { startEphemeralStack } from '../../local/stack.ts';
 import { Browser } from '../helpers/web.ts';
 
 let stack: OfflineStack;
 
 before(async () => {
-  stack = await startTestStack();
+  stack = await startEphemeralStack();
 });
 after(() => stack.close());
 
@@ -164,7 +164,7 @@ describe('logout', () => {
 describe('refresh after the ID token expires', () => {
   it('runs the refresh_token grant and still issues credentials', async () => {
     // One-second ID tokens and no skew, so the sign-in's token is expired a moment later.
-    const short = await startTestStack(
+    const short = await startEphemeralStack(
       { tokenLifetimes: { idTokenSeconds: 1, accessTokenSeconds: 1 } },
       { functionEnv: { CLOCK_SKEW_SECONDS: '0' } },
     );
@@ -190,7 +190,10 @@ describe('refresh after the ID token expires', () => {
 
 describe('misconfiguration explained at the callback', () => {
   it('explains invalid_client when the app client secret is wrong', async () => {
-    const broken = await startTestStack({}, { functionEnv: { USER_POOL_CLIENT_SECRET: 'not-the-secret' } });
+    const broken = await startEphemeralStack(
+      {},
+      { functionEnv: { USER_POOL_CLIENT_SECRET: 'not-the-secret' } },
+    );
     try {
       const browser = new Browser();
       const { response } = await browser.navigate(
@@ -209,7 +212,7 @@ describe('misconfiguration explained at the callback', () => {
   });
 
   it("stops at Cognito's redirect_mismatch page when the callback URL is not registered", async () => {
-    const broken = await startTestStack({}, { functionEnv: { PUBLIC_BASE_URL: 'http://localhost:1' } });
+    const broken = await startEphemeralStack({}, { functionEnv: { PUBLIC_BASE_URL: 'http://localhost:1' } });
     try {
       const browser = new Browser();
       const { url } = await browser.navigate(

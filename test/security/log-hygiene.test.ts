@@ -14,8 +14,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { IDME_IDENTITIES, IDURA_IDENTITIES } from '../../local/idps/identities.ts';
 import type { OfflineStack } from '../../local/stack.ts';
+import { startEphemeralStack } from '../../local/stack.ts';
 import { captureLogs, type LogCapture } from '../helpers/log-capture.ts';
-import { startTestStack } from '../helpers/offline.ts';
 import { Browser } from '../helpers/web.ts';
 
 let stack: OfflineStack;
@@ -145,7 +145,7 @@ before(async () => {
   logs = captureLogs();
   // quiet: false lets the trigger's worker write its log lines to this process's stdout (captured);
   // the stand-ins' own messages go to stderr and are not scanned.
-  stack = await startTestStack({ logLevel: 'debug' }, { quiet: false });
+  stack = await startEphemeralStack({ logLevel: 'debug' }, { quiet: false });
   api = stack.api.url;
 });
 

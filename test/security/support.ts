@@ -8,8 +8,8 @@
  */
 import assert from 'node:assert/strict';
 import type { OfflineStack } from '../../local/stack.ts';
+import { startEphemeralStack } from '../../local/stack.ts';
 import { type HostileProvider, startHostileProvider } from '../helpers/hostile-op.ts';
-import { startTestStack } from '../helpers/offline.ts';
 import { Browser } from '../helpers/web.ts';
 
 export interface HostileStack {
@@ -21,7 +21,7 @@ export interface HostileStack {
 
 export async function startHostileStack(functionEnv: Record<string, string> = {}): Promise<HostileStack> {
   const op = await startHostileProvider({ clientId: 'offline-broker-client' });
-  const stack = await startTestStack(
+  const stack = await startEphemeralStack(
     {},
     {
       functionEnv: {

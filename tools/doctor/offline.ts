@@ -1,12 +1,3 @@
-/**
- * `--offline`: template.yaml resolved with the offline stack's parameters, the stack's function
- * environment, and the running stand-ins themselves: their discovery documents and JWKS, a real
- * sign-in through the user pool stand-in for each IdP (which is how Idura's user-info strategy
- * shows: anything but plainJson fails with `invalid token_type in idp oauth response`), and the
- * user-pool ID token traded at the identity pool stand-in under the logins key the broker derives.
- */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createIdentityClient } from '../../functions/shared/clients.ts';
 import { getIdentityId, loginsKeyFor } from '../../functions/shared/identity-pool.ts';
 import { type LocalConfig, localParameters } from '../../local/config.ts';
@@ -85,15 +76,6 @@ export function targetsFromConfig(config: LocalConfig): OfflineTargets {
       LOG_LEVEL: config.logLevel,
     },
   };
-}
-
-/** A free loopback port (the API's port is part of the callback URL, so it is chosen before start). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 export interface OfflineOptions {

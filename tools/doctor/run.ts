@@ -7,7 +7,7 @@ import { dirname, join, relative } from 'node:path';
 import { CognitoIdentityClient } from '@aws-sdk/client-cognito-identity';
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import type { Env } from '../../functions/shared/config.ts';
-import { ephemeralConfig, type LocalConfig, readLocalConfigFile } from '../../local/config.ts';
+import { type LocalConfig, readLocalConfigFile } from '../../local/config.ts';
 import type { OfflineStack } from '../../local/stack.ts';
 import { templatePath as defaultTemplatePath, type RawTemplate, readTemplate } from '../../local/template.ts';
 import type { DoctorOptions } from './args.ts';
@@ -22,7 +22,7 @@ import type { Finding, Report } from './findings.ts';
 import { FindingList } from './findings.ts';
 import { checkIdp, idpKindOf, iduraUserinfoAdvice } from './idp.ts';
 import { type Fetch, issuerFromInput } from './net.ts';
-import { checkOfflineStack, freePort, targetsFromConfig, targetsFromStack } from './offline.ts';
+import { checkOfflineStack, targetsFromConfig, targetsFromStack } from './offline.ts';
 import { readSamconfig, type TemplateWiring, wiringFromTemplate } from './template-source.ts';
 import { checkWiring, type WiringModel } from './wiring.ts';
 
@@ -55,8 +55,8 @@ export function defaultDeps(): DoctorDeps {
     },
     startOfflineStack: async (config) => {
       // Loaded on demand: the stand-ins bring oidc-provider and worker threads.
-      const { startOfflineStack } = await import('../../local/stack.ts');
-      return startOfflineStack(ephemeralConfig(await freePort(), config), { quiet: true });
+      const { startEphemeralStack } = await import('../../local/stack.ts');
+      return startEphemeralStack(config);
     },
   };
 }

@@ -5,14 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ephemeralConfig, localConfig } from '../../../local/config.ts';
-import { type OfflineStack, startOfflineStack } from '../../../local/stack.ts';
+import { localConfig } from '../../../local/config.ts';
+import { freePort } from '../../../local/net.ts';
+import { type OfflineStack, startEphemeralStack } from '../../../local/stack.ts';
 import { type Json, readTemplate } from '../../../local/template.ts';
 import { parseDoctorArgs } from '../../../tools/doctor/args.ts';
 import type { Fetch } from '../../../tools/doctor/net.ts';
 import {
   checkOfflineStack,
-  freePort,
   type OfflineTargets,
   targetsFromConfig,
   targetsFromStack,
@@ -25,7 +25,7 @@ const options = { template, fetch: ((input, init) => fetch(input, init)) as Fetc
 let stack: OfflineStack;
 
 before(async () => {
-  stack = await startOfflineStack(ephemeralConfig(await freePort()), { quiet: true });
+  stack = await startEphemeralStack();
 });
 after(async () => {
   await stack.close();

@@ -12,6 +12,7 @@ import {
 import type { StandIn } from '../../../local/idps/common.ts';
 import { startIdmeStandIn } from '../../../local/idps/idme.ts';
 import { type IduraStandIn, startIduraStandIn } from '../../../local/idps/idura.ts';
+import { onFreePort } from '../../../local/net.ts';
 import { type RawTemplate, readTemplate, TemplateResolver } from '../../../local/template.ts';
 import { claimsOf, freePort } from '../../helpers/web.ts';
 
@@ -268,14 +269,15 @@ export interface Stack extends Idps {
 
 /** The IdP stand-ins and one user pool stand-in federating to them. */
 export async function startStack(overrides: Partial<UserPoolStandInOptions> = {}): Promise<Stack> {
-  const port = overrides.port ?? (await freePort());
-  const idps = await startIdps([port]);
-  const pool = await startPool(idps, { ...overrides, port });
-  return {
-    ...idps,
-    pool,
-    close: async () => {
-      await Promise.all([pool.close(), idps.close()]);
-    },
+  const start = async (port: number): Promise<Stack> => {
+    const idps = await startIdps([port]);
+    try {
+      const pool = await startPool(idps, { ...overrides, port });
+      return { ...idps, pool, close: () => Promise.all([pool.close(), idps.close()]).then(() => {}) };
+    } catch (error) {
+      await idps.close();
+      throw error;
+    }
   };
+  return overrides.port === undefined ? onFreePort(start) : start(overrides.port);
 }

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import type { UserPoolStandInOptions } from '../../../local/cognito/user-pool.ts';
+import { isPortTaken } from '../../../local/net.ts';
 import { readTemplate } from '../../../local/template.ts';
 import {
   APP_CALLBACK,
@@ -690,8 +691,14 @@ describe('user pool stand-in with other options or a modified template', { concu
   async function variantStack(overrides: Partial<UserPoolStandInOptions>): Promise<Stack> {
     const port = ports.pop();
     assert.ok(port !== undefined, 'reserve a port per variant');
-    const pool = await startPool(idps, { ...overrides, port });
-    return { ...idps, pool, close: () => pool.close() };
+    try {
+      const pool = await startPool(idps, { ...overrides, port });
+      return { ...idps, pool, close: () => pool.close() };
+    } catch (error) {
+      // Something took the reserved port meanwhile: a stack of its own, on a port free now.
+      if (!isPortTaken(error)) throw error;
+      return startStack(overrides);
+    }
   }
 
   before(async () => {
