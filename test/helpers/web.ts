@@ -110,8 +110,6 @@ function parseForm(
   };
 }
 
-export { freePort } from '../../local/net.ts';
-
 export function claimsOf(jwt: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<
     string,

@@ -12,9 +12,9 @@ import {
 import type { StandIn } from '../../../local/idps/common.ts';
 import { startIdmeStandIn } from '../../../local/idps/idme.ts';
 import { type IduraStandIn, startIduraStandIn } from '../../../local/idps/idura.ts';
-import { onFreePort } from '../../../local/net.ts';
+import { freePort, onFreePort } from '../../../local/net.ts';
 import { type RawTemplate, readTemplate, TemplateResolver } from '../../../local/template.ts';
-import { claimsOf, freePort } from '../../helpers/web.ts';
+import { claimsOf } from '../../helpers/web.ts';
 
 // A free loopback port, so that IdP clients can be registered before the pool listens on it.
 export { claimsOf, freePort };
