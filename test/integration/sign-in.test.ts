@@ -163,18 +163,23 @@ describe('logout', () => {
 
 describe('refresh after the ID token expires', () => {
   it('runs the refresh_token grant and still issues credentials', async () => {
-    // One-second ID tokens and no skew, so the sign-in's token is expired a moment later.
+    // Short ID tokens and no skew, so the sign-in's token has expired a moment later. Three seconds,
+    // not one: `exp` counts from the issuing second, so a one-second token can expire before the
+    // callback verifies it on a busy machine (exp is at most three seconds after the sign-in ends).
+    const lifetimeSeconds = 3;
     const short = await startEphemeralStack(
-      { tokenLifetimes: { idTokenSeconds: 1, accessTokenSeconds: 1 } },
+      { tokenLifetimes: { idTokenSeconds: lifetimeSeconds, accessTokenSeconds: lifetimeSeconds } },
       { functionEnv: { CLOCK_SKEW_SECONDS: '0' } },
     );
     try {
       const browser = new Browser();
-      await browser.navigate(`${short.api.url}/auth/login?provider=IDmeSandbox&return_to=/`, {
+      const { url } = await browser.navigate(`${short.api.url}/auth/login?provider=IDmeSandbox&return_to=/`, {
         identity: 'veteran',
         stopAt: short.api.url,
       });
-      await new Promise((resolve) => setTimeout(resolve, 2_100));
+      assert.equal(url.href, `${short.api.url}/`, 'the sign-in completed');
+      assert.equal((await session(browser, short)).signedIn, true);
+      await new Promise((resolve) => setTimeout(resolve, lifetimeSeconds * 1000 + 100));
       const tokenCalls = short.userPool.calls.token ?? 0;
       const response = await browser.request(`${short.api.url}/credentials`, {
         method: 'POST',
