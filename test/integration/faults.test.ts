@@ -25,7 +25,7 @@ import { Browser } from '../helpers/web.ts';
 import { invoker, load, signIn } from '../unit/auth/support.ts';
 
 /** Short enough to keep the suite fast, long enough for a loaded CI machine to answer in time. */
-const upstreamTimeoutMs = 400;
+const upstreamTimeoutMs = 800;
 
 let stack: OfflineStack;
 let logs: LogCapture;
@@ -115,7 +115,7 @@ describe('the token endpoint at the callback', () => {
   });
 
   it('answers slowly but within the timeout: signed in', async () => {
-    stack.userPool.setFault({ tokenEndpoint: { delayMs: upstreamTimeoutMs / 4 } });
+    stack.userPool.setFault({ tokenEndpoint: { delayMs: upstreamTimeoutMs / 8 } });
     const { browser } = await browserSignIn();
     assert.equal(browser.cookies.has('broker-session'), true);
   });
@@ -151,7 +151,7 @@ describe('the token endpoint behind a session (/credentials refresh)', () => {
   });
 
   it('answers slowly but within the timeout: 200', async () => {
-    stack.userPool.setFault({ tokenEndpoint: { delayMs: upstreamTimeoutMs / 4 } });
+    stack.userPool.setFault({ tokenEndpoint: { delayMs: upstreamTimeoutMs / 8 } });
     const result = await credentials(browser);
     assert.equal(result.status, 200, JSON.stringify(result.body));
   });
