@@ -15,10 +15,10 @@ before(async () => {
 });
 after(() => stack.close());
 
-async function signIn(provider: string, identity: string, browser = new Browser()) {
-  const { url } = await browser.navigate(`${stack.api.url}/auth/login?provider=${provider}&return_to=/`, {
+async function signIn(provider: string, identity: string, browser = new Browser(), on = stack) {
+  const { url } = await browser.navigate(`${on.api.url}/auth/login?provider=${provider}&return_to=/`, {
     identity,
-    stopAt: stack.api.url,
+    stopAt: on.api.url,
   });
   return { browser, landedAt: url };
 }
@@ -36,10 +36,10 @@ async function session(browser: Browser, on: OfflineStack = stack) {
   };
 }
 
-async function credentials(browser: Browser) {
-  return browser.request(`${stack.api.url}/credentials`, {
+async function credentials(browser: Browser, on = stack) {
+  return browser.request(`${on.api.url}/credentials`, {
     method: 'POST',
-    headers: { origin: stack.api.url, accept: 'application/json' },
+    headers: { origin: on.api.url, accept: 'application/json' },
   });
 }
 
@@ -171,21 +171,11 @@ describe('refresh after the ID token expires', () => {
     t.mock.timers.enable({ apis: ['Date'], now: start });
     const clocked = await startEphemeralStack();
     try {
-      const browser = new Browser();
-      const { url } = await browser.navigate(
-        `${clocked.api.url}/auth/login?provider=IDmeSandbox&return_to=/`,
-        {
-          identity: 'veteran',
-          stopAt: clocked.api.url,
-        },
-      );
-      assert.equal(url.href, `${clocked.api.url}/`, 'the sign-in completed');
+      const { browser, landedAt } = await signIn('IDmeSandbox', 'veteran', new Browser(), clocked);
+      assert.equal(landedAt.href, `${clocked.api.url}/`, 'the sign-in completed');
       t.mock.timers.setTime(later);
       const tokenCalls = clocked.userPool.calls.token ?? 0;
-      const response = await browser.request(`${clocked.api.url}/credentials`, {
-        method: 'POST',
-        headers: { origin: clocked.api.url },
-      });
+      const response = await credentials(browser, clocked);
       assert.equal(response.status, 200, await response.clone().text());
       assert.equal((clocked.userPool.calls.token ?? 0) - tokenCalls, 1, 'one refresh_token grant');
       const { Expiration } = (await response.json()) as { Expiration: string };
