@@ -14,6 +14,7 @@ import type { Context } from 'aws-lambda';
 import { createSecretsManagerReader } from '../../functions/shared/auth/secrets.ts';
 import { maxUpstreamTimeoutMs } from '../../functions/shared/config.ts';
 import { BrokerError } from '../../functions/shared/errors.ts';
+import { createGetSecretValue } from '../../functions/shared/secrets-manager.ts';
 import { routesFromTemplate } from '../../local/api.ts';
 import type { OfflineStack } from '../../local/stack.ts';
 import { startEphemeralStack } from '../../local/stack.ts';
@@ -273,14 +274,15 @@ describe('the time budget', () => {
     const hanging: Server = createServer(() => {});
     hanging.on('connection', (socket) => sockets.add(socket));
     await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
-    const saved = { ...process.env };
-    Object.assign(process.env, {
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: `http://127.0.0.1:${(hanging.address() as AddressInfo).port}`,
-      AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
-      AWS_SECRET_ACCESS_KEY: 'not-a-secret',
-    });
     try {
-      const read = createSecretsManagerReader(undefined, 200);
+      const read = createSecretsManagerReader({
+        getSecretValue: createGetSecretValue({
+          region: 'us-east-1',
+          endpoint: `http://127.0.0.1:${(hanging.address() as AddressInfo).port}`,
+          timeoutMs: 200,
+          credentials: async () => ({ accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'not-a-secret' }),
+        }),
+      });
       const started = Date.now();
       await assert.rejects(read('broker/cookie-keys'), (error: unknown) => {
         assert.ok(error instanceof BrokerError);
@@ -289,10 +291,6 @@ describe('the time budget', () => {
       });
       assert.ok(Date.now() - started < 3_000, `gave up after ${Date.now() - started} ms`);
     } finally {
-      for (const key of ['AWS_ENDPOINT_URL_SECRETS_MANAGER', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']) {
-        if (saved[key] === undefined) delete process.env[key];
-        else process.env[key] = saved[key];
-      }
       for (const socket of sockets) socket.destroy();
       hanging.close();
     }

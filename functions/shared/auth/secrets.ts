@@ -2,68 +2,74 @@
  * The two secrets of the sign-in flow: the app client secret and the cookie keys. Plain environment
  * values (local runs) are used as they are; in AWS they come from Secrets Manager.
  *
- * Why Powertools Parameters (`@aws-lambda-powertools/parameters`): it is AWS's maintained utility for
- * exactly this (one SDK call, an in-memory cache per container, typed errors), and its cache has a
- * maximum age. That matters for the cookie keys: rotation is "add the new key, wait, make it current",
- * and a container must see the added key before any other container seals cookies with it. A promise
- * cached forever would need every warm container to be recycled; `@middy/secrets-manager` stops at
- * 6.4.5 and pulls a second, older `@middy/util` next to our `@middy/core` 7. So each secret is fetched
- * once per container and then at most once per `secretsMaxAgeSeconds`.
+ * Each secret is read once per container and then again at most once per `secretsMaxAgeSeconds`. That
+ * matters for the cookie keys: rotation is "add the new key, wait, make it current", and a container
+ * must see the added key before any other container seals cookies with it. The read is
+ * secrets-manager.ts (one signed GetSecretValue, contract-tested against the SDK's client), not the
+ * SDK's client or Powertools Parameters: they cost a sign-in function's first request about 100 ms
+ * (README "Performance").
  */
-import type { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import type { AuthConfig } from '../config.ts';
 import { type BrokerError, ConfigurationError, UpstreamError } from '../errors.ts';
+import { createGetSecretValue, type GetSecretValue } from '../secrets-manager.ts';
 import { type CookieKeyring, deriveKeyring } from './cookies.ts';
 import { parseCookieKeySet } from './keyring.ts';
 
-/** Reads a secret's string value by id. Injected in tests; Secrets Manager through Powertools otherwise. */
+/** Reads a secret's string value by id. Injected in tests; Secrets Manager otherwise. */
 export type SecretReader = (secretId: string) => Promise<string>;
 
 /** How long a fetched secret is reused: the wait between the two steps of a key rotation. */
 export const secretsMaxAgeSeconds = 900;
 
+export interface SecretsManagerReaderOptions {
+  /** Default: GetSecretValue in AWS_REGION, at AWS_ENDPOINT_URL_SECRETS_MANAGER when set (as the SDK does). */
+  getSecretValue?: GetSecretValue;
+  /** Timeout of one read (UPSTREAM_TIMEOUT_MS): a hanging read must not spend the function's Timeout. */
+  timeoutMs?: number;
+  /** Epoch milliseconds. */
+  now?: () => number;
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
 /**
- * A reader backed by Powertools' SecretsProvider (created on first use, so local runs never build an
- * SDK client). Its client has the same timeouts as every other upstream call (UPSTREAM_TIMEOUT_MS):
- * the SDK's defaults have none, and a hanging read would spend the function's whole Timeout.
+ * A reader backed by Secrets Manager, caching each secret for `secretsMaxAgeSeconds`. A failed read is
+ * not cached: the next request tries again.
  */
-export function createSecretsManagerReader(provider?: () => SecretsProvider, timeoutMs = 3000): SecretReader {
-  let instance: SecretsProvider | undefined;
-  return async (secretId) => {
-    instance ??= provider?.() ?? (await newSecretsProvider(timeoutMs));
-    let value: unknown;
-    try {
-      value = await instance.get(secretId, { maxAge: secretsMaxAgeSeconds });
-    } catch (error) {
-      throw translateSecretsError(error, secretId);
-    }
-    if (typeof value !== 'string') {
-      throw new ConfigurationError('A secret of the broker is not a string secret', {
-        hint: `secret ${secretId} has no SecretString; store it as JSON text`,
-      });
-    }
+export function createSecretsManagerReader(options: SecretsManagerReaderOptions = {}): SecretReader {
+  const now = options.now ?? Date.now;
+  const env = options.env ?? process.env;
+  let getSecretValue = options.getSecretValue;
+  const cache = new Map<string, { value: Promise<string>; until: number }>();
+  return (secretId) => {
+    const cached = cache.get(secretId);
+    if (cached !== undefined && now() < cached.until) return cached.value;
+    getSecretValue ??= createGetSecretValue({
+      region: env.AWS_REGION ?? '',
+      endpoint: env.AWS_ENDPOINT_URL_SECRETS_MANAGER ?? env.AWS_ENDPOINT_URL,
+      timeoutMs: options.timeoutMs ?? 3000,
+    });
+    const value = read(getSecretValue, secretId);
+    cache.set(secretId, { value, until: now() + secretsMaxAgeSeconds * 1000 });
+    value.catch(() => {
+      if (cache.get(secretId)?.value === value) cache.delete(secretId);
+    });
     return value;
   };
 }
 
-/**
- * Powertools and the Secrets Manager client are imported on the first read, not with the module: a
- * function only pays for them (70 ms or more of a cold start, bench/results.json) when it reads a
- * secret from Secrets Manager, and /credentials with a bearer token never does.
- */
-async function newSecretsProvider(timeoutMs: number): Promise<SecretsProvider> {
-  const { SecretsProvider } = await import('@aws-lambda-powertools/parameters/secrets');
-  return new SecretsProvider({
-    clientConfig: {
-      maxAttempts: 2,
-      // Without throwOnRequestTimeout the SDK's HTTP handler only warns when requestTimeout passes.
-      requestHandler: {
-        connectionTimeout: Math.min(1_000, timeoutMs),
-        requestTimeout: timeoutMs,
-        throwOnRequestTimeout: true,
-      },
-    },
-  });
+async function read(getSecretValue: GetSecretValue, secretId: string): Promise<string> {
+  let value: Awaited<ReturnType<GetSecretValue>>;
+  try {
+    value = await getSecretValue(secretId);
+  } catch (error) {
+    throw translateSecretsError(error, secretId);
+  }
+  if (typeof value.SecretString !== 'string') {
+    throw new ConfigurationError('A secret of the broker is not a string secret', {
+      hint: `secret ${secretId} has no SecretString; store it as JSON text`,
+    });
+  }
+  return value.SecretString;
 }
 
 export interface AuthSecrets {
@@ -82,7 +88,7 @@ export interface AuthSecrets {
  */
 export function createAuthSecrets(
   config: Pick<AuthConfig, 'clientSecret' | 'cookieKeys'> & Partial<Pick<AuthConfig, 'upstreamTimeoutMs'>>,
-  reader: SecretReader = createSecretsManagerReader(undefined, config.upstreamTimeoutMs),
+  reader: SecretReader = createSecretsManagerReader({ timeoutMs: config.upstreamTimeoutMs ?? 3000 }),
 ): AuthSecrets {
   let derived: { raw: string; keyring: CookieKeyring } | undefined;
   const plainKeyring =
@@ -140,24 +146,24 @@ function jsonField(raw: string, field: string): string | undefined {
 }
 
 function translateSecretsError(error: unknown, secretId: string): BrokerError {
-  // Powertools' GetParameterError, by name: its class lives in the module loaded on first read.
-  const wrapped = (error as { name?: unknown; cause?: unknown } | undefined) ?? {};
-  const cause = wrapped.name === 'GetParameterError' && wrapped.cause !== undefined ? wrapped.cause : error;
-  const name = (cause as { name?: unknown })?.name;
+  const name = (error as { name?: unknown; code?: unknown })?.name;
   if (
     name === 'ResourceNotFoundException' ||
     name === 'AccessDeniedException' ||
-    name === 'DecryptionFailure'
+    name === 'DecryptionFailure' ||
+    name === 'UnrecognizedClientException' ||
+    name === 'InvalidSignatureException' ||
+    name === 'CredentialsProviderError'
   ) {
     return new ConfigurationError('A secret of the broker cannot be read', {
-      cause,
-      hint: `${String(name)} for ${secretId}: check the secret id and the function's secretsmanager:GetSecretValue (and KMS) permissions`,
+      cause: error,
+      hint: `${String(name)} for ${secretId}: check the secret id, the function's region and its secretsmanager:GetSecretValue (and KMS) permissions`,
     });
   }
   return new UpstreamError('Secrets Manager could not be reached; try again', {
     statusCode: 503,
     code: 'secrets_unavailable',
-    cause,
-    hint: `GetSecretValue ${secretId} failed (${String(name)})`,
+    cause: error,
+    hint: `GetSecretValue ${secretId} failed (${String((error as { code?: unknown })?.code ?? name)})`,
   });
 }

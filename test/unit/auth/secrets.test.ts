@@ -1,17 +1,28 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
-import { clearCaches } from '@aws-lambda-powertools/parameters';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { mockClient } from 'aws-sdk-client-mock';
 import { sealCookie } from '../../../functions/shared/auth/cookies.ts';
-import { createAuthSecrets, createSecretsManagerReader } from '../../../functions/shared/auth/secrets.ts';
+import {
+  createAuthSecrets,
+  createSecretsManagerReader,
+  secretsMaxAgeSeconds,
+} from '../../../functions/shared/auth/secrets.ts';
 import { parseAuthConfig } from '../../../functions/shared/config.ts';
 import { BrokerError } from '../../../functions/shared/errors.ts';
 import { authEnv, testCookieKeys } from '../../helpers/user-pool.ts';
 import { keyring } from './support.ts';
 
-const secretsMock = mockClient(SecretsManagerClient);
-process.env.AWS_REGION ??= 'us-east-1';
+/** A fake GetSecretValue: answers from `values` (or throws what is there), counting reads. */
+function fakeSecretsManager(values: Record<string, string | Error>) {
+  const reads: string[] = [];
+  const getSecretValue = async (secretId: string) => {
+    reads.push(secretId);
+    const value = values[secretId];
+    if (value instanceof Error) throw value;
+    return { SecretString: value, $metadata: { attempts: 1 } };
+  };
+  return { reads, getSecretValue };
+}
+const awsError = (name: string) => Object.assign(new Error(name), { name });
 
 function awsConfig() {
   const env = authEnv({ CLIENT_SECRET_ID: 'broker/client', COOKIE_KEYS_SECRET_ID: 'broker/cookies' });
@@ -21,45 +32,62 @@ function awsConfig() {
 }
 
 describe('auth secrets', () => {
+  let sm: ReturnType<typeof fakeSecretsManager>;
+  let clock: number;
+  const reader = () => createSecretsManagerReader({ getSecretValue: sm.getSecretValue, now: () => clock });
   beforeEach(() => {
-    secretsMock.reset();
-    clearCaches();
-    secretsMock
-      .on(GetSecretValueCommand, { SecretId: 'broker/client' })
-      .resolves({ SecretString: '{"client_secret":"s3cret"}' });
-    secretsMock
-      .on(GetSecretValueCommand, { SecretId: 'broker/cookies' })
-      .resolves({ SecretString: JSON.stringify(testCookieKeys) });
+    clock = 1_764_547_200_000;
+    sm = fakeSecretsManager({
+      'broker/client': '{"client_secret":"s3cret"}',
+      'broker/cookies': JSON.stringify(testCookieKeys),
+    });
   });
 
   it('uses plain values locally without any AWS call', async () => {
     const secrets = createAuthSecrets(parseAuthConfig(authEnv(), { clientSecret: true }));
     assert.equal(await secrets.clientSecret(), authEnv().USER_POOL_CLIENT_SECRET);
     assert.equal((await secrets.cookieKeyring()).current, 'k2');
-    assert.equal(secretsMock.calls().length, 0);
+    assert.equal(sm.reads.length, 0);
   });
 
   it('reads each secret from Secrets Manager once and then serves it from the cache', async () => {
-    const secrets = createAuthSecrets(awsConfig());
+    const secrets = createAuthSecrets(awsConfig(), reader());
     assert.equal(await secrets.clientSecret(), 's3cret');
     assert.equal(await secrets.clientSecret(), 's3cret');
     const ring = await secrets.cookieKeyring();
     assert.equal(await secrets.cookieKeyring(), ring, 'keys are derived once');
-    assert.equal(secretsMock.commandCalls(GetSecretValueCommand).length, 2);
+    assert.deepEqual(sm.reads, ['broker/client', 'broker/cookies']);
+  });
+
+  it(`reads a secret again once it is ${secretsMaxAgeSeconds} s old, not before (a key rotation's wait)`, async () => {
+    const read = reader();
+    await read('broker/cookies');
+    clock += secretsMaxAgeSeconds * 1000 - 1;
+    await read('broker/cookies');
+    assert.equal(sm.reads.length, 1, 'still fresh');
+    clock += 1;
+    await read('broker/cookies');
+    assert.equal(sm.reads.length, 2, 'read again at the maximum age');
+  });
+
+  it('does not keep a failed read: the next request tries again', async () => {
+    sm = fakeSecretsManager({ 'broker/cookies': awsError('InternalServiceError') });
+    const read = reader();
+    await assert.rejects(read('broker/cookies'));
+    await assert.rejects(read('broker/cookies'));
+    assert.equal(sm.reads.length, 2);
   });
 
   it('derives the same keys from the secret as from the plain value', async () => {
-    const ring = await createAuthSecrets(awsConfig()).cookieKeyring();
+    const ring = await createAuthSecrets(awsConfig(), reader()).cookieKeyring();
     const sealed = await sealCookie('session', { meta: { exp: 2_000_000_000 } }, ring);
     const { openCookie } = await import('../../../functions/shared/auth/cookies.ts');
     assert.equal((await openCookie(sealed, 'session', keyring, 1)).kid, 'k2');
   });
 
   it('reports a missing or forbidden secret as a configuration problem naming the secret', async () => {
-    secretsMock
-      .on(GetSecretValueCommand, { SecretId: 'broker/client' })
-      .rejects(Object.assign(new Error('not found'), { name: 'ResourceNotFoundException' }));
-    await assert.rejects(createAuthSecrets(awsConfig()).clientSecret(), (error: unknown) => {
+    sm = fakeSecretsManager({ 'broker/client': awsError('ResourceNotFoundException') });
+    await assert.rejects(createAuthSecrets(awsConfig(), reader()).clientSecret(), (error: unknown) => {
       assert.ok(error instanceof BrokerError);
       assert.equal(error.statusCode, 500);
       assert.match(error.hint ?? '', /broker\/client/);
@@ -68,10 +96,8 @@ describe('auth secrets', () => {
   });
 
   it('reports Secrets Manager outages as 503', async () => {
-    secretsMock
-      .on(GetSecretValueCommand, { SecretId: 'broker/cookies' })
-      .rejects(Object.assign(new Error('slow down'), { name: 'ThrottlingException' }));
-    await assert.rejects(createAuthSecrets(awsConfig()).cookieKeyring(), (error: unknown) => {
+    sm = fakeSecretsManager({ 'broker/cookies': awsError('ThrottlingException') });
+    await assert.rejects(createAuthSecrets(awsConfig(), reader()).cookieKeyring(), (error: unknown) => {
       assert.ok(error instanceof BrokerError);
       assert.equal(error.code, 'secrets_unavailable');
       assert.equal(error.statusCode, 503);
@@ -80,11 +106,8 @@ describe('auth secrets', () => {
   });
 
   it('refuses a client secret that is not {"client_secret": …} and cookie keys of the wrong shape', async () => {
-    secretsMock.on(GetSecretValueCommand, { SecretId: 'broker/client' }).resolves({ SecretString: 'plain' });
-    secretsMock
-      .on(GetSecretValueCommand, { SecretId: 'broker/cookies' })
-      .resolves({ SecretString: '{"current":"k9"}' });
-    const secrets = createAuthSecrets(awsConfig());
+    sm = fakeSecretsManager({ 'broker/client': 'plain', 'broker/cookies': '{"current":"k9"}' });
+    const secrets = createAuthSecrets(awsConfig(), reader());
     await assert.rejects(secrets.clientSecret(), /not readable/);
     await assert.rejects(secrets.cookieKeyring(), /not readable/);
   });
@@ -97,6 +120,5 @@ describe('auth secrets', () => {
     });
     assert.equal(await secrets.clientSecret(), 'x');
     assert.deepEqual(reads, ['broker/client']);
-    assert.equal(typeof createSecretsManagerReader(), 'function');
   });
 });

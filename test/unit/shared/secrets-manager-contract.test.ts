@@ -1,0 +1,234 @@
+/**
+ * Contract: the broker's GetSecretValue (functions/shared/secrets-manager.ts) and the SDK's
+ * SecretsManagerClient, given the same recorded wire answers, return the same value or throw the same
+ * error (name, message, status, attempts) after the same number of requests, and sign alike.
+ */
+import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
+import { describe, it } from 'node:test';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { ConfiguredRetryStrategy } from '@smithy/core/retry';
+import { HttpResponse } from '@smithy/core/transport';
+import { createGetSecretValue } from '../../../functions/shared/secrets-manager.ts';
+import type { UpstreamRequest } from '../../../functions/shared/upstream-http.ts';
+
+type Answer =
+  | { status: number; headers?: Record<string, string>; body: string }
+  | { network: 'ECONNRESET' | 'ECONNREFUSED' | 'ETIMEDOUT' };
+
+const credentials = {
+  accessKeyId: 'AKIDEXAMPLE',
+  secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
+};
+const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:broker/cookies-AbCdEf';
+const json = (status: number, body: unknown, headers: Record<string, string> = {}): Answer => ({
+  status,
+  headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': 'req-1', ...headers },
+  body: JSON.stringify(body),
+});
+const serviceError = (status: number, type: string, message: string) =>
+  json(status, { __type: type, Message: message });
+const success = json(200, {
+  ARN: arn,
+  Name: 'broker/cookies',
+  VersionId: 'v1',
+  SecretString: '{"current":"k1"}',
+  VersionStages: ['AWSCURRENT'],
+  CreatedDate: 1764547200.5,
+});
+
+/** Recorded exchanges: one answer per attempt. */
+const cases: Array<{ name: string; answers: Answer[] }> = [
+  { name: 'a string secret', answers: [success] },
+  {
+    name: 'a binary secret',
+    answers: [json(200, { ARN: arn, Name: 'bin', VersionId: 'v2', SecretBinary: 'AAECAw==' })],
+  },
+  {
+    name: 'ResourceNotFoundException',
+    answers: [
+      serviceError(400, 'ResourceNotFoundException', "Secrets Manager can't find the specified secret."),
+    ],
+  },
+  {
+    name: 'AccessDeniedException (unmodelled)',
+    answers: [serviceError(400, 'AccessDeniedException', 'User: x is not authorized')],
+  },
+  { name: 'DecryptionFailure', answers: [serviceError(400, 'DecryptionFailure', 'KMS key is disabled')] },
+  { name: 'InvalidParameterException', answers: [serviceError(400, 'InvalidParameterException', 'bad id')] },
+  {
+    name: 'InvalidRequestException',
+    answers: [serviceError(400, 'InvalidRequestException', 'marked for deletion')],
+  },
+  {
+    name: 'error type in x-amzn-errortype with a namespace',
+    answers: [
+      json(
+        400,
+        { message: 'lower-case message' },
+        { 'x-amzn-errortype': 'ResourceNotFoundException:http://internal.amazon.com/' },
+      ),
+    ],
+  },
+  {
+    name: 'InternalServiceError, then success',
+    answers: [serviceError(500, 'InternalServiceError', 'try again'), success],
+  },
+  {
+    name: 'InternalServiceError twice',
+    answers: [
+      serviceError(500, 'InternalServiceError', 'try again'),
+      serviceError(500, 'InternalServiceError', 'still failing'),
+    ],
+  },
+  {
+    name: 'throttling, then success',
+    answers: [serviceError(400, 'ThrottlingException', 'Rate exceeded'), success],
+  },
+  {
+    name: 'throttling twice',
+    answers: [
+      serviceError(400, 'ThrottlingException', 'Rate exceeded'),
+      serviceError(400, 'ThrottlingException', 'Rate exceeded'),
+    ],
+  },
+  { name: '503 with an empty body, then success', answers: [{ status: 503, body: '' }, success] },
+  { name: 'a dropped connection, then success', answers: [{ network: 'ECONNRESET' }, success] },
+  { name: 'a 200 answer that is not JSON', answers: [{ status: 200, body: '<html>proxy</html>' }] },
+  { name: 'a 400 answer without an error type', answers: [{ status: 400, body: '{}' }] },
+  {
+    name: 'a 502 answer that is not JSON, twice',
+    answers: [
+      { status: 502, body: 'Bad Gateway' },
+      { status: 502, body: 'Bad Gateway' },
+    ],
+  },
+  {
+    name: '503 with an empty body, twice',
+    answers: [
+      { status: 503, body: '' },
+      { status: 503, body: '' },
+    ],
+  },
+  { name: 'refused twice', answers: [{ network: 'ECONNREFUSED' }, { network: 'ECONNREFUSED' }] },
+];
+
+/** The first error or output of either client, reduced to what callers can observe. */
+type Observed = { value?: Record<string, unknown>; error?: Record<string, unknown>; requests: number };
+
+function observeError(error: unknown): Record<string, unknown> {
+  const e = error as { name?: string; message?: string; code?: string; $metadata?: Record<string, unknown> };
+  return {
+    name: e.code && !e.$metadata?.httpStatusCode ? e.code : e.name,
+    ...(e.$metadata?.httpStatusCode ? { message: e.message, status: e.$metadata.httpStatusCode } : {}),
+    attempts: e.$metadata?.attempts,
+  };
+}
+
+const networkError = (code: string) => Object.assign(new Error(`connect ${code}`), { code });
+
+async function throughSdk(answers: Answer[]): Promise<Observed> {
+  const queue = [...answers];
+  let requests = 0;
+  const client = new SecretsManagerClient({
+    region: 'eu-west-1',
+    credentials,
+    retryStrategy: new ConfiguredRetryStrategy(2, () => 0),
+    requestHandler: {
+      async handle() {
+        requests += 1;
+        const answer = queue.shift();
+        if (answer === undefined) throw new Error('no more answers');
+        if ('network' in answer) throw networkError(answer.network);
+        return {
+          response: new HttpResponse({
+            statusCode: answer.status,
+            headers: answer.headers ?? {},
+            body: Readable.from([Buffer.from(answer.body)]),
+          }),
+        };
+      },
+    },
+  });
+  try {
+    const out = await client.send(new GetSecretValueCommand({ SecretId: 'broker/cookies' }));
+    return {
+      value: {
+        ARN: out.ARN,
+        Name: out.Name,
+        VersionId: out.VersionId,
+        SecretString: out.SecretString,
+        SecretBinary: out.SecretBinary && Buffer.from(out.SecretBinary).toString('hex'),
+        attempts: out.$metadata.attempts,
+      },
+      requests,
+    };
+  } catch (error) {
+    return { error: observeError(error), requests };
+  }
+}
+
+async function throughBroker(answers: Answer[], sent: UpstreamRequest[] = []): Promise<Observed> {
+  const queue = [...answers];
+  const get = createGetSecretValue({
+    region: 'eu-west-1',
+    timeoutMs: 1_000,
+    credentials: async () => credentials,
+    pause: async () => {},
+    transport: async (_url, request) => {
+      sent.push(request);
+      const answer = queue.shift();
+      if (answer === undefined) throw new Error('no more answers');
+      if ('network' in answer) throw networkError(answer.network);
+      return { status: answer.status, headers: answer.headers ?? {}, body: answer.body };
+    },
+  });
+  try {
+    const out = await get('broker/cookies');
+    return {
+      value: {
+        ARN: out.ARN,
+        Name: out.Name,
+        VersionId: out.VersionId,
+        SecretString: out.SecretString,
+        SecretBinary: out.SecretBinary && Buffer.from(out.SecretBinary).toString('hex'),
+        attempts: out.$metadata.attempts,
+      },
+      requests: sent.length,
+    };
+  } catch (error) {
+    return { error: observeError(error), requests: sent.length };
+  }
+}
+
+describe('GetSecretValue: the broker client and the SDK client agree', () => {
+  for (const c of cases) {
+    it(`${c.name}: same value or error, same number of requests`, async () => {
+      const sdk = await throughSdk(c.answers);
+      const broker = await throughBroker(c.answers);
+      assert.deepEqual(broker, sdk);
+    });
+  }
+
+  it('signs with SigV4 for secretsmanager in the region, with the session token when there is one', async () => {
+    const sent: UpstreamRequest[] = [];
+    const get = createGetSecretValue({
+      region: 'eu-west-1',
+      timeoutMs: 1_000,
+      credentials: async () => ({ ...credentials, sessionToken: 'session-token' }),
+      transport: async (_url, request) => {
+        sent.push(request);
+        return { status: 200, headers: {}, body: '{"SecretString":"x"}' };
+      },
+    });
+    await get('broker/cookies');
+    const headers = sent[0]?.headers ?? {};
+    assert.match(
+      headers.authorization ?? '',
+      /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/secretsmanager\/aws4_request, SignedHeaders=[^ ]*x-amz-target[^ ]*, Signature=[0-9a-f]{64}$/,
+    );
+    assert.equal(headers['x-amz-security-token'], 'session-token');
+    assert.equal(headers['x-amz-target'], 'secretsmanager.GetSecretValue');
+    assert.deepEqual(JSON.parse(sent[0]?.body ?? ''), { SecretId: 'broker/cookies' });
+  });
+});
