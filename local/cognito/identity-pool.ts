@@ -130,6 +130,31 @@ function tagValue(value: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * The session tags for one login. AWS documents that each tag takes the value of its mapped claim
+ * (https://docs.aws.amazon.com/cognito/latest/developerguide/attributes-for-access-control.html,
+ * https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-cognito-identitypoolprincipaltag.html)
+ * but not what GetCredentialsForIdentity does when the token lacks the claim. The stand-in takes the
+ * strictest reading and refuses the login, so a claim the trigger forgot fails here, offline, rather
+ * than as a silently missing tag in AWS. The wording of the message is ours.
+ */
+function principalTagsFor(
+  claims: Readonly<Record<string, unknown>>,
+  mapping: Readonly<Record<string, string>>,
+): Record<string, string> {
+  const tags: Record<string, string> = {};
+  for (const [tag, claim] of Object.entries(mapping)) {
+    const value = tagValue(claims[claim]);
+    if (value === undefined) {
+      throw notAuthorized(
+        `Invalid login token. Missing a required claim: ${claim} (mapped to the principal tag ${tag})`,
+      );
+    }
+    tags[tag] = value;
+  }
+  return tags;
+}
+
 function validation(field: string, value: unknown, constraint: string): IdentityError {
   return new IdentityError(
     'InvalidParameterException',
@@ -301,12 +326,7 @@ export async function startIdentityPoolStandIn(
       }
       const expiration = nowSeconds() + 3600;
       const accessKeyId = `ASIALOCAL${randomUpper(11)}`;
-      const principalTags: Record<string, string> = {};
-      const tagged = logins[0]?.claims ?? {};
-      for (const [tag, claim] of Object.entries(options.principalTags ?? {})) {
-        const value = tagValue((tagged as Record<string, unknown>)[claim]);
-        if (value !== undefined) principalTags[tag] = value;
-      }
+      const principalTags = principalTagsFor(logins[0]?.claims ?? {}, options.principalTags ?? {});
       issued.push({ accessKeyId, identityId: identity.identityId, roleArn, expiration, principalTags });
       return {
         IdentityId: identity.identityId,

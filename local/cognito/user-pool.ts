@@ -95,12 +95,19 @@ export interface UserPoolStandIn {
   /** Requests per endpoint: authorize, login, idpresponse, token, userInfo, revoke, logout, discovery, jwks. */
   readonly calls: Readonly<Record<string, number>>;
   /**
-   * What an identity pool's ServerSideTokenCheck asks: false when the token's session was revoked
-   * (refresh token revoked or global sign-out) or the user is gone or disabled.
+   * What an identity pool's ServerSideTokenCheck asks the user pool: false when the user was signed
+   * out globally after the token was issued, or is deleted or disabled. A refresh token revoked at
+   * /oauth2/revoke (RevokeToken) does not count: AWS documents the check for global sign-out and
+   * deletion only (see the comment in the implementation).
    */
   isTokenActive(claims: Readonly<Record<string, unknown>>): boolean;
-  /** Revokes every refresh token of a user and the tokens minted from them (AdminUserGlobalSignOut). */
+  /**
+   * AdminUserGlobalSignOut: revokes every refresh token of the user, the access tokens minted from
+   * them, and (for ServerSideTokenCheck) the ID tokens issued so far.
+   */
   globalSignOut(username: string): void;
+  /** AdminDisableUser: the user cannot sign in or refresh; their tokens are revoked. */
+  disableUser(username: string): boolean;
   /** Deletes a user (AdminDeleteUser); their tokens stop working. */
   deleteUser(username: string): boolean;
   close(): Promise<void>;
@@ -216,11 +223,20 @@ export async function startUserPoolStandIn(options: UserPoolStandInOptions): Pro
   };
   handle = createRouter(runtime);
 
+  // Sign-ins (origin_jti) whose tokens a global sign-out ended. Kept apart from revokedOrigins,
+  // which also holds refresh tokens revoked one by one at /oauth2/revoke.
+  const signedOutOrigins = new Set<string>();
   const revokeWhere = (matches: (username: string) => boolean): void => {
     for (const session of runtime.refreshTokens.values()) {
-      if (matches(session.username)) runtime.revokedOrigins.add(session.originJti);
+      if (!matches(session.username)) continue;
+      runtime.revokedOrigins.add(session.originJti);
+      signedOutOrigins.add(session.originJti);
     }
     for (const [id, session] of runtime.sessions) if (matches(session.username)) runtime.sessions.delete(id);
+  };
+  const named = (username: string) => {
+    const lower = username.toLowerCase();
+    return (name: string): boolean => name.toLowerCase() === lower;
   };
 
   return {
@@ -238,18 +254,31 @@ export async function startUserPoolStandIn(options: UserPoolStandInOptions): Pro
     },
     calls,
     isTokenActive(claims) {
+      // AWS: with ServerSideTokenCheck the identity pool checks "that the user has not been globally
+      // signed out or deleted" (https://docs.aws.amazon.com/cognitoidentity/latest/APIReference/API_CognitoIdentityProvider.html),
+      // and GlobalSignOut ends a signed-out user's ID tokens at GetId
+      // (https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_AdminUserGlobalSignOut.html).
+      // RevokeToken is not listed: revoked tokens "will still be valid" to a JWT verifier
+      // (https://docs.aws.amazon.com/cognito/latest/developerguide/token-revocation.html), so an ID
+      // token whose refresh token was revoked still passes. Disabled users are refused: the docs are
+      // silent, and AdminDisableUser "revokes all access tokens" (strictest reading).
       const username = claims['cognito:username'] ?? claims.username;
       const user = typeof username === 'string' ? runtime.users.get(username) : undefined;
       if (user === undefined || !user.enabled || claims.sub !== user.sub) return false;
-      return !(typeof claims.origin_jti === 'string' && runtime.revokedOrigins.has(claims.origin_jti));
+      return !(typeof claims.origin_jti === 'string' && signedOutOrigins.has(claims.origin_jti));
     },
     globalSignOut(username) {
-      const lower = username.toLowerCase();
-      revokeWhere((name) => name.toLowerCase() === lower);
+      revokeWhere(named(username));
+    },
+    disableUser(username) {
+      const user = runtime.users.get(username);
+      if (user === undefined) return false;
+      user.enabled = false;
+      revokeWhere(named(username));
+      return true;
     },
     deleteUser(username) {
-      const lower = username.toLowerCase();
-      revokeWhere((name) => name.toLowerCase() === lower);
+      revokeWhere(named(username));
       return runtime.users.delete(username);
     },
     async close() {

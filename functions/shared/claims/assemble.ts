@@ -11,10 +11,11 @@ import {
   canonicalClaimNames,
   claimsSchemaVersion,
   type Normalized,
+  noTagValue,
   type Origin,
 } from './types.ts';
 
-/** The provider-specific part of the claim set. */
+/** The provider-specific part of the claim set (the principal-tag claims are derived here, not given). */
 export type Profile = Partial<
   Pick<
     CanonicalClaims,
@@ -71,14 +72,19 @@ export function assembleClaims(origin: Origin, profile: Profile, rejected: Claim
     if (level !== undefined) out.assurance_level = level;
   }
 
-  const affiliations = [...new Set((out.affiliations ?? []).filter((a) => !containsNationalId(a)))].sort();
+  // A community literally named "none" could not be told from no affiliation at all: dropped.
+  const affiliations = [
+    ...new Set((out.affiliations ?? []).filter((a) => a !== noTagValue && !containsNationalId(a))),
+  ].sort();
   if (affiliations.length === 0) delete out.affiliations;
   else {
     out.affiliations = affiliations;
-    out.affiliation_tags = tagValue(affiliations);
+    out.affiliation_tags = tagValue(affiliations) || noTagValue;
   }
 
   const claims: CanonicalClaims = {
+    assurance_level: noTagValue,
+    affiliation_tags: noTagValue,
     ...out,
     idp: origin.idp,
     idp_env: origin.env,

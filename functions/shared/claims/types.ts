@@ -15,6 +15,13 @@ import type {
 /** Version of the claim contract, emitted as `claims_schema`. Bump on any breaking change. */
 export const claimsSchemaVersion = 'fb-1';
 
+/**
+ * The value of a claim that feeds a principal tag when there is nothing to say (no assurance level,
+ * no verified affiliation). Every such claim is always present, so the identity pool always has a
+ * tag value and IAM conditions decide deterministically (docs/claims.md, "Principal tags").
+ */
+export const noTagValue = 'none';
+
 export const idps = ['idme', 'idura'] as const;
 export type Idp = (typeof idps)[number];
 
@@ -53,11 +60,17 @@ export interface CanonicalClaims {
   country?: string;
   eid_scheme?: string;
   assurance?: Assurance;
-  /** Flat companion of `assurance` for principal tags: `assurance.ial` (ID.me) or `assurance.loa` (Idura). */
-  assurance_level?: string;
+  /**
+   * Flat companion of `assurance` for principal tags: `assurance.ial` (ID.me) or `assurance.loa`
+   * (Idura), else `"none"`. Always present: it feeds a principal tag.
+   */
+  assurance_level: string;
   affiliations?: string[];
-  /** Flat companion of `affiliations` for principal tags: sorted, space-separated, at most 256 chars. */
-  affiliation_tags?: string;
+  /**
+   * Flat companion of `affiliations` for principal tags: sorted, space-separated, at most 256 chars,
+   * else `"none"`. Always present: it feeds a principal tag.
+   */
+  affiliation_tags: string;
   claims_schema: typeof claimsSchemaVersion;
 }
 

@@ -183,9 +183,17 @@ describe('identity pool stand-in', () => {
       );
     });
 
-    it('refuses a token whose session was revoked at the user pool (server-side token check)', async () => {
-      const tokens = await redeem(stack.pool, await signIn(stack.pool, 'student'));
+    /** A fresh sign-in of `who`, its identity id, and a GetCredentialsForIdentity call with its ID token. */
+    async function freshLogin(who: string, params?: Parameters<typeof signIn>[2]) {
+      const tokens = await redeem(stack.pool, await signIn(stack.pool, who, params));
       const { IdentityId } = await getId(tokens.id_token);
+      const credentials = () =>
+        client.send(new GetCredentialsForIdentityCommand({ IdentityId, Logins: logins(tokens.id_token) }));
+      return { tokens, credentials };
+    }
+
+    it('still accepts an ID token whose refresh token was revoked (RevokeToken is not a global sign-out)', async () => {
+      const { tokens, credentials } = await freshLogin('student');
       const revoked = await fetch(`${stack.pool.url}/oauth2/revoke`, {
         method: 'POST',
         headers: {
@@ -195,10 +203,76 @@ describe('identity pool stand-in', () => {
         body: new URLSearchParams({ token: tokens.refresh_token }),
       });
       assert.equal(revoked.status, 200);
-      await assert.rejects(
-        client.send(new GetCredentialsForIdentityCommand({ IdentityId, Logins: logins(tokens.id_token) })),
-        sdkError('NotAuthorizedException', /^Invalid login token\. Token is revoked/),
-      );
+      assert.ok((await credentials()).Credentials?.AccessKeyId);
+    });
+
+    it('refuses the ID tokens of a user signed out globally (ServerSideTokenCheck)', async () => {
+      const { tokens, credentials } = await freshLogin('student');
+      stack.pool.globalSignOut(String(claimsOf(tokens.id_token)['cognito:username']));
+      await assert.rejects(credentials(), sdkError('NotAuthorizedException', /^Invalid login token\./));
+      // A sign-in after the global sign-out is a new session, and works.
+      assert.ok((await (await freshLogin('student')).credentials()).Credentials?.AccessKeyId);
+    });
+
+    it('refuses the ID tokens of a disabled user (ServerSideTokenCheck)', async () => {
+      const { tokens, credentials } = await freshLogin('de-eid', { provider: IDURA });
+      assert.ok(stack.pool.disableUser(String(claimsOf(tokens.id_token)['cognito:username'])));
+      await assert.rejects(credentials(), sdkError('NotAuthorizedException', /^Invalid login token\./));
+    });
+
+    it('refuses the ID tokens of a deleted user (ServerSideTokenCheck)', async () => {
+      const { tokens, credentials } = await freshLogin('no-bankid', { provider: IDURA });
+      assert.ok(stack.pool.deleteUser(String(claimsOf(tokens.id_token)['cognito:username'])));
+      await assert.rejects(credentials(), sdkError('NotAuthorizedException', /^Invalid login token\./));
+    });
+
+    it('refuses a token that lacks a claim mapped to a principal tag (the strictest reading)', async () => {
+      const tagged = await startIdentityPoolStandIn({
+        providers: [
+          {
+            providerName: stack.pool.loginsKey,
+            issuer: stack.pool.issuer,
+            clientIds: [APP_CLIENT.clientId],
+            jwksUri: stack.pool.jwksUri,
+          },
+        ],
+        // ID.me tokens have no eid_scheme; MitID tokens do.
+        principalTags: { idp: 'idp', scheme: 'eid_scheme' },
+      });
+      const taggedClient = new CognitoIdentityClient({ region: 'us-east-1', endpoint: tagged.url, maxAttempts: 1 });
+      const credentialsFor = async (token: string) => {
+        const { IdentityId } = await taggedClient.send(
+          new GetIdCommand({ IdentityPoolId: tagged.identityPoolId, Logins: logins(token) }),
+        );
+        return taggedClient.send(new GetCredentialsForIdentityCommand({ IdentityId, Logins: logins(token) }));
+      };
+      try {
+        await assert.rejects(
+          credentialsFor(veteran.id_token),
+          sdkError(
+            'NotAuthorizedException',
+            'Invalid login token. Missing a required claim: eid_scheme (mapped to the principal tag scheme)',
+          ),
+        );
+        const answer = await credentialsFor(mitid.id_token);
+        const issued = tagged.credentials().find((c) => c.accessKeyId === answer.Credentials?.AccessKeyId);
+        assert.deepEqual(issued?.principalTags, { idp: 'idura', scheme: 'dkmitid' });
+      } finally {
+        taggedClient.destroy();
+        await tagged.close();
+      }
+    });
+
+    it('gives a Swedish BankID user the documented "none" tags: no assurance level, no affiliations', async () => {
+      const { credentials } = await freshLogin('se-bankid', { provider: IDURA });
+      const answer = await credentials();
+      const issued = identity.credentials().find((c) => c.accessKeyId === answer.Credentials?.AccessKeyId);
+      assert.deepEqual(issued?.principalTags, {
+        idp: 'idura',
+        idp_env: 'test',
+        assurance: 'none',
+        affiliations: 'none',
+      });
     });
   });
 

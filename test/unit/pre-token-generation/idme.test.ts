@@ -175,12 +175,12 @@ describe('normalizeIdmeClaims', () => {
     assert.equal(normalize({ 'custom:idp_zip': '97217' }).claims.country, undefined);
   });
 
-  it('omits affiliations when none is verified, rather than emitting an empty array', () => {
+  it('omits affiliations when none is verified, and says affiliation_tags "none" (it feeds a principal tag)', () => {
     const { claims, rejected } = normalize({
       'custom:idme_status': '[{"group":"military","subgroups":["Veteran"],"verified":false}]',
     });
     assert.equal('affiliations' in claims, false);
-    assert.equal('affiliation_tags' in claims, false);
+    assert.equal(claims.affiliation_tags, 'none');
     assert.deepEqual(rejected, []);
   });
 
@@ -207,17 +207,27 @@ describe('normalizeIdmeClaims', () => {
       idp_sub: '7e9bdcc2c79247fda1e4973e24c9dcaf',
       given_name: 'GARY',
       name: 'GARY',
+      assurance_level: 'none',
+      affiliation_tags: 'none',
       claims_schema: 'fb-1',
     });
   });
 
-  it('emits only the origin claims for a user with no usable attributes', () => {
+  it('emits only the origin claims and "none" principal-tag claims for a user with no usable attributes', () => {
     assert.deepEqual(normalize({}).claims, {
       idp: 'idme',
       idp_env: 'production',
       idp_sub: '7e9bdcc2c79247fda1e4973e24c9dcaf',
+      assurance_level: 'none',
+      affiliation_tags: 'none',
       claims_schema: 'fb-1',
     });
+  });
+
+  it('drops an affiliation literally named "none" (it could not be told from no affiliation)', () => {
+    const { claims } = normalize({ 'custom:idme_status': '[{"group":"none","verified":true}]' });
+    assert.equal('affiliations' in claims, false);
+    assert.equal(claims.affiliation_tags, 'none');
   });
 
   it('never emits empty strings or nulls', () => {

@@ -160,7 +160,7 @@ describe('normalizeIduraClaims', () => {
       'custom:idp_acr': 'urn:grn:authn:dk:mitid:substantial',
     });
     assert.equal(claims.assurance, undefined);
-    assert.equal(claims.assurance_level, undefined);
+    assert.equal(claims.assurance_level, 'none');
     assert.deepEqual(rejected, ['assurance']);
   });
 
@@ -172,20 +172,19 @@ describe('normalizeIduraClaims', () => {
     assert.equal(claims.assurance_level, 'low');
   });
 
-  it('emits no assurance_level when only the source acr is known', () => {
+  it('says assurance_level "none" when only the source acr is known', () => {
     const { claims } = normalize({
       'custom:idp_acr': 'urn:grn:authn:se:bankid',
       'custom:eid_scheme': 'sebankid',
     });
     assert.deepEqual(claims.assurance, { source_acr: 'urn:grn:authn:se:bankid' });
-    assert.equal(claims.assurance_level, undefined);
+    assert.equal(claims.assurance_level, 'none');
   });
 
-  it('never emits affiliations (ID.me only)', () => {
-    assert.equal(
-      normalize({ 'custom:idme_status': '[{"group":"military","verified":true}]' }).claims.affiliations,
-      undefined,
-    );
+  it('never emits affiliations (ID.me only), and says affiliation_tags "none"', () => {
+    const { claims } = normalize({ 'custom:idme_status': '[{"group":"military","verified":true}]' });
+    assert.equal(claims.affiliations, undefined);
+    assert.equal(claims.affiliation_tags, 'none');
   });
 
   it('ignores a stale middle_name from an earlier ID.me mapping', () => {

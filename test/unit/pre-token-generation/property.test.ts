@@ -1,6 +1,7 @@
 /**
  * Properties over thousands of random events: the trigger never throws, never emits a national
- * identifier, never touches a claim Cognito owns, and answers deterministically.
+ * identifier, never touches a claim Cognito owns, always carries the principal-tag claims, and
+ * answers deterministically.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -15,10 +16,15 @@ import {
 } from '../../../functions/shared/claims/privacy.ts';
 import { accessTokenClaimNames } from '../../../functions/shared/claims/response.ts';
 import type { PreTokenEvent } from '../../../functions/shared/claims/types.ts';
+import { readTemplate } from '../../../local/template.ts';
 import { testHandler } from './support.ts';
 
 const numRuns = Number(process.env.PROPERTY_RUNS ?? 3000);
 const handler = testHandler();
+/** The ID-token claims template.yaml maps to principal tags (IdentityPoolPrincipalTags). */
+const principalTagClaims = Object.values(
+  (readTemplate().Resources.IdentityPoolPrincipalTags?.Properties?.PrincipalTags ?? {}) as Record<string, string>,
+);
 
 const nationalId = fc.oneof(
   fc.stringMatching(/^\d{9}$/), // SSN
@@ -291,6 +297,16 @@ describe('pre-token-generation properties', () => {
             (accessTokenClaimNames as readonly string[]).includes(name),
             `${name} in the access token`,
           );
+        }
+        // Every claim that feeds a principal tag (template.yaml, IdentityPoolPrincipalTags) is in
+        // every normalized ID token: a string the identity pool can copy into an STS session tag.
+        for (const claims of added.slice(0, 2)) {
+          if (!('claims_schema' in claims)) continue;
+          for (const name of principalTagClaims) {
+            const value = claims[name];
+            assert.equal(typeof value, 'string', `${name} missing from a normalized ID token`);
+            assert.ok((value as string).length > 0 && (value as string).length <= 256, `${name} length`);
+          }
         }
         if (input.triggerSource === 'TokenGeneration_ClientCredentials') {
           assert.deepEqual(result.response, input.response);
