@@ -239,7 +239,11 @@ describe('identity pool stand-in', () => {
         // ID.me tokens have no eid_scheme; MitID tokens do.
         principalTags: { idp: 'idp', scheme: 'eid_scheme' },
       });
-      const taggedClient = new CognitoIdentityClient({ region: 'us-east-1', endpoint: tagged.url, maxAttempts: 1 });
+      const taggedClient = new CognitoIdentityClient({
+        region: 'us-east-1',
+        endpoint: tagged.url,
+        maxAttempts: 1,
+      });
       const credentialsFor = async (token: string) => {
         const { IdentityId } = await taggedClient.send(
           new GetIdCommand({ IdentityPoolId: tagged.identityPoolId, Logins: logins(token) }),

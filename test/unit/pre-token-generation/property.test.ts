@@ -23,7 +23,10 @@ const numRuns = Number(process.env.PROPERTY_RUNS ?? 3000);
 const handler = testHandler();
 /** The ID-token claims template.yaml maps to principal tags (IdentityPoolPrincipalTags). */
 const principalTagClaims = Object.values(
-  (readTemplate().Resources.IdentityPoolPrincipalTags?.Properties?.PrincipalTags ?? {}) as Record<string, string>,
+  (readTemplate().Resources.IdentityPoolPrincipalTags?.Properties?.PrincipalTags ?? {}) as Record<
+    string,
+    string
+  >,
 );
 
 const nationalId = fc.oneof(
