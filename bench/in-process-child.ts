@@ -117,8 +117,10 @@ async function brokerHandler(
   counter: CallCounter,
   options: { now?: () => number; idToken?: () => string } = {},
 ) {
-  const module = await import('../functions/credentials/handler.ts');
-  return module.createHandler({
+  const { createHandler } = await import('../functions/credentials/app.ts');
+  const { parseCredentialsConfig } = await import('../functions/credentials/config.ts');
+  return createHandler({
+    config: parseCredentialsConfig(env),
     // The container's client, with only the network exchange answered in-process.
     identityClient: createIdentityClient({
       region: 'us-east-1',
@@ -139,8 +141,8 @@ async function brokerHandler(
 async function sessionEvent(): Promise<unknown> {
   const { cookieSpecs, deriveKeyring } = await import('../functions/shared/auth/cookies.ts');
   const { sealSession, startSession } = await import('../functions/shared/auth/session.ts');
-  const { parseAuthConfig } = await import('../functions/shared/config.ts');
-  const config = parseAuthConfig(env, { clientSecret: true });
+  const { parseCallbackConfig } = await import('../functions/callback/config.ts');
+  const config = parseCallbackConfig(env);
   const claims = JSON.parse(Buffer.from(input.hitToken.split('.')[1] ?? '', 'base64url').toString());
   const now = Math.floor(Date.now() / 1000);
   const session = startSession({
@@ -260,7 +262,7 @@ async function memory() {
 
 async function verify() {
   const { createIdTokenVerifier } = await import('../functions/shared/oidc/verify.ts');
-  const { parseCredentialsConfig } = await import('../functions/shared/config.ts');
+  const { parseCredentialsConfig } = await import('../functions/credentials/config.ts');
   const counter = newCounter();
   const ours = createIdTokenVerifier(
     parseCredentialsConfig(env),

@@ -11,9 +11,9 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { parseSessionFunctionConfig } from '../functions/session/config.ts';
 import { cookieSpecs } from '../functions/shared/auth/cookies.ts';
 import { sealSession, sessionCookieBudget, startSession } from '../functions/shared/auth/session.ts';
-import { parseAuthConfig } from '../functions/shared/config.ts';
 import type { IdTokenClaims } from '../functions/shared/oidc/verify.ts';
 import { repoRoot } from '../local/api.ts';
 import { readTemplate } from '../local/template.ts';
@@ -213,19 +213,11 @@ const memory = await inProcess<{
 }>('memory', ['--expose-gc', ...lambdaHeapFlags]);
 
 // ---------------------------------------------------------------- session cookie size
-const deployedLike = parseAuthConfig(
-  {
-    AWS_REGION: 'us-east-1',
-    USER_POOL_ID: 'us-east-1_BenchPool1',
-    USER_POOL_CLIENT_ID: benchClientId,
-    COGNITO_DOMAIN_URL: 'https://bench.auth.us-east-1.amazoncognito.com',
-    PUBLIC_BASE_URL: 'https://api.example.com',
-    COOKIE_KEYS: JSON.stringify(benchCookieKeys),
-    USER_POOL_CLIENT_SECRET: 'x',
-    ALLOWED_ORIGINS: 'https://app.example.com',
-  },
-  { clientSecret: true },
-);
+const deployedLike = parseSessionFunctionConfig({
+  PUBLIC_BASE_URL: 'https://api.example.com',
+  COOKIE_KEYS: JSON.stringify(benchCookieKeys),
+  ALLOWED_ORIGINS: 'https://app.example.com',
+});
 const idClaims = JSON.parse(
   Buffer.from(hitToken.split('.')[1] ?? '', 'base64url').toString(),
 ) as IdTokenClaims;
@@ -237,7 +229,7 @@ const sealed = await sealSession(
     provider: 'IDmeSandbox',
     identityId: 'us-east-1:0b3e5c1a-1111-4222-8333-444455556666',
     nowSeconds,
-    maxAgeSeconds: deployedLike.sessionMaxAgeSeconds,
+    maxAgeSeconds: 43_200, // the template's SESSION_MAX_AGE_SECONDS
   }),
   keyring,
   cookieSpecs(deployedLike).session,

@@ -5,10 +5,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { parseCallbackConfig } from '../../functions/callback/config.ts';
+import { parseLoginConfig } from '../../functions/login/config.ts';
 import { cookieSpecs, deriveKeyring } from '../../functions/shared/auth/cookies.ts';
 import { startLogin } from '../../functions/shared/auth/login.ts';
 import { sealSession, startSession } from '../../functions/shared/auth/session.ts';
-import { parseAuthConfig } from '../../functions/shared/config.ts';
 import type { IdTokenClaims } from '../../functions/shared/oidc/verify.ts';
 import { repoRoot } from '../../local/api.ts';
 import { apiEvent } from '../../test/helpers/events.ts';
@@ -35,7 +36,7 @@ function claimsOf(token: string): IdTokenClaims {
 
 /** A sealed session cookie as /auth/callback sets it, with a realistic Cognito refresh token. */
 export async function sessionCookie(upstreams: Upstreams): Promise<{ pair: string; setCookie: string }> {
-  const config = parseAuthConfig(functionEnv(upstreams), { clientSecret: true });
+  const config = parseCallbackConfig(functionEnv(upstreams));
   const claims = claimsOf(await upstreams.signer.idToken());
   const nowSeconds = Math.floor(Date.now() / 1000);
   const session = startSession({
@@ -56,7 +57,7 @@ export async function firstRequests(upstreams: Upstreams): Promise<FirstRequest[
   const env = deployedEnv(upstreams);
   const cookie = await sessionCookie(upstreams);
   const browser = { origin: benchFrontend, 'sec-fetch-site': 'same-site', accept: 'application/json' };
-  const config = parseAuthConfig(functionEnv(upstreams), { identityProviders: true });
+  const config = parseLoginConfig(functionEnv(upstreams));
   const login = await startLogin(
     { provider: 'IDmeSandbox', returnTo: undefined },
     { config, keyring, nowSeconds: Math.floor(Date.now() / 1000) },

@@ -153,3 +153,16 @@ function metadata(response: UpstreamResponse, attempts: number) {
 function pause(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 20 + Math.random() * 80));
 }
+
+/** The container's Cognito Identity client for a function's configuration. */
+export function identityClientFor(config: {
+  region: string;
+  cognitoIdentityEndpoint: string | undefined;
+  upstreamTimeoutMs: number;
+}): IdentityClient {
+  return createIdentityClient({
+    region: config.region,
+    endpoint: config.cognitoIdentityEndpoint,
+    timeoutMs: config.upstreamTimeoutMs,
+  });
+}

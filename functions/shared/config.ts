@@ -1,19 +1,12 @@
-import { type CookieKeySet, cookieKeysExample, parseCookieKeySet } from './auth/keyring.ts';
+import { ConfigError } from './errors.ts';
 
 /**
- * Configuration is parsed, not read: each `parse*Config(env)` is pure, checks every variable at once,
- * reports all problems in one ConfigError, and returns a frozen, typed object. Only the handlers pass
- * `process.env` in. Endpoints are configuration, so the offline stack needs no code branch.
+ * Configuration is parsed, not read. Each function has its own parser (functions/<name>/config.ts)
+ * composed from the readers here and in auth/config.ts: pure, it checks every variable it needs at
+ * once, reports all problems in one ConfigError and returns a frozen, typed object. Only a function's
+ * handler.ts passes `process.env` in; tests pass the parsed object to createHandler. Endpoints are
+ * configuration, so the offline stack needs no code branch.
  */
-
-export class ConfigError extends Error {
-  readonly problems: readonly string[];
-  constructor(problems: string[]) {
-    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
-    this.name = 'ConfigError';
-    this.problems = problems;
-  }
-}
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -97,7 +90,11 @@ export class EnvReader {
   }
 
   done<T extends object>(config: T): Readonly<T> {
-    if (this.problems.length > 0) throw new ConfigError(this.problems);
+    if (this.problems.length > 0) {
+      throw new ConfigError(`Invalid configuration:\n  - ${this.problems.join('\n  - ')}`, {
+        problems: this.problems,
+      });
+    }
     return Object.freeze(config);
   }
 }
@@ -131,25 +128,45 @@ export interface TrustedIssuer {
  */
 export const maxUpstreamTimeoutMs = 9_000;
 
-export interface TokenConfig {
-  region: string;
-  userPoolId: string;
-  /** The broker's own app client. */
-  userPoolClientId: string;
-  userPool: TrustedIssuer;
-  issuers: readonly TrustedIssuer[];
-  clockSkewSeconds: number;
-  upstreamTimeoutMs: number;
+/** UPSTREAM_TIMEOUT_MS: the timeout of every outbound call of a function. */
+export function readUpstreamTimeout(r: EnvReader): number {
+  return r.integer('UPSTREAM_TIMEOUT_MS', 3000, 100, maxUpstreamTimeoutMs);
 }
 
-function readTokenConfig(r: EnvReader): TokenConfig {
-  const region =
+/** CLOCK_SKEW_SECONDS: tolerated skew for exp/nbf/iat. */
+export function readClockSkew(r: EnvReader): number {
+  return r.integer('CLOCK_SKEW_SECONDS', 60, 0, 300);
+}
+
+/** AWS_REGION, which Lambda sets. */
+export function readRegion(r: EnvReader): string {
+  return (
     r.matching(
       'AWS_REGION',
       regionPattern,
       'us-east-1',
       r.required('AWS_REGION', 'the AWS region of the user pool and identity pool'),
-    ) ?? '';
+    ) ?? ''
+  );
+}
+
+/** USER_POOL_CLIENT_ID: the broker's own app client. */
+export function readUserPoolClientId(r: EnvReader): string {
+  return r.required('USER_POOL_CLIENT_ID', "the broker's app client id (stack output UserPoolClientId)");
+}
+
+export interface UserPoolSettings {
+  region: string;
+  userPoolId: string;
+  /** The broker's own app client. */
+  userPoolClientId: string;
+  /** The user pool as a token issuer: its own app client plus `extraClientIds`. */
+  userPool: TrustedIssuer;
+}
+
+/** AWS_REGION, USER_POOL_ID, USER_POOL_CLIENT_ID and USER_POOL_ISSUER (the offline stack's issuer). */
+export function readUserPool(r: EnvReader, extraClientIds: readonly string[] = []): UserPoolSettings {
+  const region = readRegion(r);
   const userPoolId =
     r.matching(
       'USER_POOL_ID',
@@ -157,33 +174,32 @@ function readTokenConfig(r: EnvReader): TokenConfig {
       'us-east-1_AbC123',
       r.required('USER_POOL_ID', 'the Cognito user pool id (stack output UserPoolId)'),
     ) ?? '';
-  const userPoolClientId = r.required(
-    'USER_POOL_CLIENT_ID',
-    "the broker's app client id (stack output UserPoolClientId)",
-  );
-  const extraClientIds = r.list('TRUSTED_CLIENT_IDS');
+  const userPoolClientId = readUserPoolClientId(r);
   const issuer = r.url('USER_POOL_ISSUER') ?? `https://cognito-idp.${region}.amazonaws.com/${userPoolId}`;
-  const userPool: TrustedIssuer = {
-    issuer,
-    kind: 'user-pool',
-    clientIds: [userPoolClientId, ...extraClientIds],
-    jwksUri: `${issuer}/.well-known/jwks.json`,
-    // Cognito signs every user-pool token with RS256.
-    algorithms: ['RS256'],
-  };
-  const direct = readDirectProviders(r);
   return {
     region,
     userPoolId,
     userPoolClientId,
-    userPool,
-    issuers: [userPool, ...direct],
-    clockSkewSeconds: r.integer('CLOCK_SKEW_SECONDS', 60, 0, 300),
-    upstreamTimeoutMs: r.integer('UPSTREAM_TIMEOUT_MS', 3000, 100, maxUpstreamTimeoutMs),
+    userPool: {
+      issuer,
+      kind: 'user-pool',
+      clientIds: [userPoolClientId, ...extraClientIds],
+      jwksUri: `${issuer}/.well-known/jwks.json`,
+      // Cognito signs every user-pool token with RS256.
+      algorithms: ['RS256'],
+    },
   };
 }
 
-function readDirectProviders(r: EnvReader): TrustedIssuer[] {
+/** What the ID-token verifier needs. */
+export interface TokenConfig extends UserPoolSettings {
+  issuers: readonly TrustedIssuer[];
+  clockSkewSeconds: number;
+  upstreamTimeoutMs: number;
+}
+
+/** DIRECT_OIDC_PROVIDERS: IdPs whose ID tokens the identity pool trusts directly (/credentials only). */
+export function readDirectProviders(r: EnvReader): TrustedIssuer[] {
   const raw = r.json(
     'DIRECT_OIDC_PROVIDERS',
     'a JSON array like [{"issuer":"https://api.id.me/oidc","clientIds":["…"]}]',
@@ -225,18 +241,14 @@ function readDirectProviders(r: EnvReader): TrustedIssuer[] {
   return out;
 }
 
-export interface CredentialsConfig extends TokenConfig {
+export interface IdentityPoolSettings {
   identityPoolId: string;
   /** Endpoint override for Cognito Identity (the offline stack); undefined in AWS. */
   cognitoIdentityEndpoint: string | undefined;
-  /** Origins allowed to call the broker from a browser. */
-  allowedOrigins: readonly string[];
 }
 
-/** Configuration of the `/credentials` function. @throws ConfigError listing every problem. */
-export function parseCredentialsConfig(env: Env): Readonly<CredentialsConfig> {
-  const r = new EnvReader(env);
-  const token = readTokenConfig(r);
+/** IDENTITY_POOL_ID (required) and COGNITO_IDENTITY_ENDPOINT. */
+export function readIdentityPool(r: EnvReader): IdentityPoolSettings {
   const identityPoolId =
     r.matching(
       'IDENTITY_POOL_ID',
@@ -244,19 +256,14 @@ export function parseCredentialsConfig(env: Env): Readonly<CredentialsConfig> {
       'us-east-1:0f4c5e6a-1111-2222-3333-444455556666',
       r.required('IDENTITY_POOL_ID', 'the Cognito identity pool id (stack output IdentityPoolId)'),
     ) ?? '';
-  const allowedOrigins = readOrigins(r);
-  return r.done({
-    ...token,
-    identityPoolId,
-    cognitoIdentityEndpoint: r.url('COGNITO_IDENTITY_ENDPOINT'),
-    allowedOrigins,
-  });
+  return { identityPoolId, cognitoIdentityEndpoint: r.url('COGNITO_IDENTITY_ENDPOINT') };
 }
 
 /** ALLOWED_ORIGINS: exact origins (scheme://host[:port]) of the frontends. */
-export function readOrigins(r: EnvReader): string[] {
+export function readOrigins(r: EnvReader, options: { required: boolean }): string[] {
+  const listed = r.list('ALLOWED_ORIGINS');
   const origins: string[] = [];
-  for (const value of r.list('ALLOWED_ORIGINS')) {
+  for (const value of listed) {
     try {
       const u = new URL(value);
       if (u.origin !== value.replace(/\/$/, '') || u.origin === 'null') throw new Error('not an origin');
@@ -268,190 +275,33 @@ export function readOrigins(r: EnvReader): string[] {
       );
     }
   }
+  if (options.required && listed.length === 0) {
+    r.problems.push(
+      'ALLOWED_ORIGINS is not set: the frontend origin(s); the first is where users land after sign-in and sign-out',
+    );
+  }
   return origins;
 }
 
-// ---------------------------------------------------------------- sign-in (issue 5)
-
 /**
- * Where a secret comes from. A plain environment value is for local runs only (parseAuthConfig refuses
- * it in a deployed Lambda); in AWS the value is a Secrets Manager secret id, read by auth/secrets.ts.
+ * Where a secret comes from. A plain environment value is for local runs only (refused in a deployed
+ * Lambda); in AWS the value is a Secrets Manager secret id, read by auth/secrets.ts.
  */
 export type SecretSetting<Plain> =
   | { source: 'environment'; value: Plain }
   | { source: 'secrets-manager'; secretId: string };
 
-/** The user pool's OAuth endpoints, all on the hosted-UI domain. */
-export interface OAuthEndpoints {
-  authorize: string;
-  token: string;
-  revoke: string;
-  logout: string;
-}
-
-export interface AuthConfig extends TokenConfig {
-  /** Hosted-UI base URL, e.g. https://<prefix>.auth.<region>.amazoncognito.com (no trailing slash). */
-  cognitoDomainUrl: string;
-  endpoints: OAuthEndpoints;
-  /** The app client's secret; undefined when this function does not call the token endpoint. */
-  clientSecret: SecretSetting<string> | undefined;
-  cookieKeys: SecretSetting<CookieKeySet>;
-  /** Where the broker's API is reached, e.g. https://api.example.com (no trailing slash). */
-  publicBaseUrl: string;
-  /** Origin of publicBaseUrl: relative return_to paths land here. */
-  selfOrigin: string;
-  /** publicBaseUrl + /auth/callback, exactly as registered on the app client. */
-  callbackUrl: string;
-  /** Served over https: cookies get `Secure` and the `__Host-`/`__Secure-` prefixes. */
-  secureCookies: boolean;
-  /** Cognito provider names a user may pick (`identity_provider`), e.g. IDmeSandbox, IduraTest. */
-  identityProviders: readonly string[];
-  /** Space-separated scopes for /oauth2/authorize; always includes openid. */
-  scopes: string;
-  /** Frontend origins; the first is the default return_to and the Cognito logout_uri fallback. */
-  allowedOrigins: readonly string[];
-  sessionMaxAgeSeconds: number;
-  /** When set, the callback resolves the identity id at sign-in (GetId). */
-  identityPoolId: string | undefined;
-  cognitoIdentityEndpoint: string | undefined;
-}
-
-/** What a particular function needs beyond the common sign-in settings. */
-export interface AuthNeeds {
-  /** The function calls /oauth2/token or /oauth2/revoke (callback, logout, credentials). */
-  clientSecret?: boolean;
-  /** The function starts sign-ins (login). */
-  identityProviders?: boolean;
-}
-
-const defaultScopes = 'openid email profile';
-const providerNamePattern = /^[^\s,_][^\s,]{0,30}[^\s,_]$|^[^\s,_]$/;
-const scopePattern = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
-
 /**
- * Configuration of the sign-in functions (login, callback, session, logout) and of session support in
- * /credentials. Every variable is checked in one pass; secrets are never quoted in problems.
- *
- * @throws ConfigError listing every problem.
- * @example const config = parseAuthConfig(process.env, { clientSecret: true });
+ * A secret given either as a Secrets Manager id (`secretId`) or, for local runs only, as a plain value
+ * (`plain`). Problems never quote the secret.
  */
-export function parseAuthConfig(env: Env, needs: AuthNeeds = {}): Readonly<AuthConfig> {
-  const r = new EnvReader(env);
-  const token = readTokenConfig(r);
-  const cognitoDomainUrl =
-    r.url(
-      'COGNITO_DOMAIN_URL',
-      r.required(
-        'COGNITO_DOMAIN_URL',
-        'the hosted-UI base URL, e.g. https://<prefix>.auth.<region>.amazoncognito.com (locally http://localhost:<port>)',
-      ),
-    ) ?? '';
-  const publicBaseUrl =
-    r.url(
-      'PUBLIC_BASE_URL',
-      r.required('PUBLIC_BASE_URL', "the broker API's public origin, e.g. https://api.example.com"),
-    ) ?? '';
-  const deployed = env.AWS_LAMBDA_FUNCTION_NAME !== undefined && env.AWS_SAM_LOCAL !== 'true';
-  const clientSecret = readSecretSetting(r, {
-    plain: 'USER_POOL_CLIENT_SECRET',
-    secretId: 'CLIENT_SECRET_ID',
-    what: 'the app client secret (Secrets Manager secret id holding {"client_secret":"…"})',
-    required: needs.clientSecret === true,
-    deployed,
-    parse: (value) => value,
-  });
-  const cookieKeys = readSecretSetting(r, {
-    plain: 'COOKIE_KEYS',
-    secretId: 'COOKIE_KEYS_SECRET_ID',
-    what: `the cookie keys (Secrets Manager secret id holding ${cookieKeysExample})`,
-    required: true,
-    deployed,
-    parse: (value) => {
-      let raw: unknown;
-      try {
-        raw = JSON.parse(value);
-      } catch {
-        r.problems.push(`COOKIE_KEYS is not valid JSON: expected ${cookieKeysExample}`);
-        return undefined;
-      }
-      const parsed = parseCookieKeySet(raw, 'COOKIE_KEYS');
-      r.problems.push(...parsed.problems);
-      return parsed.keys;
-    },
-  });
-  const identityProviders = r.list('IDENTITY_PROVIDERS');
-  for (const name of identityProviders) {
-    if (!providerNamePattern.test(name)) {
-      r.problems.push(`IDENTITY_PROVIDERS entry "${name}" is not a Cognito provider name (1-32 characters)`);
-    }
-  }
-  if (needs.identityProviders && identityProviders.length === 0) {
-    r.problems.push(
-      'IDENTITY_PROVIDERS is not set: the Cognito provider names users may pick, e.g. IDmeSandbox,IduraTest',
-    );
-  }
-  const scopeList = (r.optional('OAUTH_SCOPES') ?? defaultScopes).split(/\s+/).filter(Boolean);
-  if (!scopeList.includes('openid')) {
-    r.problems.push('OAUTH_SCOPES must include openid (without it Cognito issues no ID token)');
-  }
-  for (const scope of scopeList) {
-    if (!scopePattern.test(scope)) r.problems.push(`OAUTH_SCOPES entry "${scope}" is not a valid scope`);
-  }
-  const allowedOrigins = readOrigins(r);
-  if (allowedOrigins.length === 0 && r.list('ALLOWED_ORIGINS').length === 0) {
-    r.problems.push(
-      'ALLOWED_ORIGINS is not set: the frontend origin(s); the first is where users land after sign-in and sign-out',
-    );
-  }
-  const identityPoolId = r.matching('IDENTITY_POOL_ID', identityPoolIdPattern, 'us-east-1:0f4c5e6a-…');
-  const base = publicBaseUrl === '' ? undefined : new URL(publicBaseUrl);
-  return r.done({
-    ...token,
-    cognitoDomainUrl,
-    endpoints: {
-      authorize: `${cognitoDomainUrl}/oauth2/authorize`,
-      token: `${cognitoDomainUrl}/oauth2/token`,
-      revoke: `${cognitoDomainUrl}/oauth2/revoke`,
-      logout: `${cognitoDomainUrl}/logout`,
-    },
-    clientSecret,
-    cookieKeys: cookieKeys as SecretSetting<CookieKeySet>,
-    publicBaseUrl,
-    selfOrigin: base?.origin ?? '',
-    callbackUrl: `${publicBaseUrl}/auth/callback`,
-    secureCookies: base?.protocol === 'https:',
-    identityProviders,
-    scopes: scopeList.join(' '),
-    allowedOrigins,
-    sessionMaxAgeSeconds: r.integer('SESSION_MAX_AGE_SECONDS', 43_200, 300, 30 * 86_400),
-    identityPoolId,
-    cognitoIdentityEndpoint: r.url('COGNITO_IDENTITY_ENDPOINT'),
-  });
-}
-
-/** Variables that turn on session support in /credentials. */
-const sessionVariables = ['COGNITO_DOMAIN_URL', 'COOKIE_KEYS', 'COOKIE_KEYS_SECRET_ID'] as const;
-
-/**
- * Session support for /credentials: undefined when none of COGNITO_DOMAIN_URL, COOKIE_KEYS and
- * COOKIE_KEYS_SECRET_ID is set (bearer tokens only), otherwise the full sign-in configuration with the
- * client secret (for the refresh_token grant).
- *
- * @throws ConfigError listing every problem.
- */
-export function parseSessionConfig(env: Env): Readonly<AuthConfig> | undefined {
-  if (sessionVariables.every((name) => (env[name]?.trim() ?? '') === '')) return undefined;
-  return parseAuthConfig(env, { clientSecret: true });
-}
-
-function readSecretSetting<Plain>(
+export function readSecretSetting<Plain>(
   r: EnvReader,
   options: {
     plain: string;
     secretId: string;
     what: string;
     required: boolean;
-    deployed: boolean;
     parse: (value: string) => Plain | undefined;
   },
 ): SecretSetting<Plain> | undefined {
@@ -464,7 +314,10 @@ function readSecretSetting<Plain>(
     return undefined;
   }
   if (plain !== undefined) {
-    if (options.deployed) {
+    // Lambda sets AWS_LAMBDA_FUNCTION_NAME; sam local also sets AWS_SAM_LOCAL=true.
+    const deployed =
+      r.optional('AWS_LAMBDA_FUNCTION_NAME') !== undefined && r.optional('AWS_SAM_LOCAL') !== 'true';
+    if (deployed) {
       r.problems.push(
         `${options.plain} holds a plain secret, which is for local runs only: store it in Secrets Manager and set ${options.secretId}`,
       );

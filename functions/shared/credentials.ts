@@ -1,5 +1,7 @@
 import { BoundedCache } from './bounded-cache.ts';
 import type { IdentityClient } from './clients.ts';
+import { BadRequestError, UnauthenticatedError } from './errors.ts';
+import { type HttpEvent, header } from './http.ts';
 import {
   type AwsCredentials,
   getCredentialsForIdentity,
@@ -43,13 +45,21 @@ export interface IssueDeps {
   now?: () => number;
 }
 
+/** `issueCredentials` bound to a container's collaborators and caches. */
+export function createCredentialsIssuer(
+  deps: Omit<IssueDeps, 'caches'>,
+): (idToken: string) => Promise<IssuedCredentials> {
+  const caches = createCredentialsCaches();
+  return (idToken) => issueCredentials(idToken, { ...deps, caches });
+}
+
 /**
  * Verifies an ID token, then trades it through the logins map for identity-pool credentials:
  * `GetId` only for an identity this container has not seen, `GetCredentialsForIdentity` only when
  * no cached credentials have more than five minutes left.
  *
  * @throws InvalidTokenError/TokenExpiredError (401), ThrottledError (429), UpstreamError (5xx),
- *   ConfigurationError (500).
+ *   ConfigError (500).
  * @example
  *   const issued = await issueCredentials(idToken, { identityClient, verifier, identityPoolId, caches });
  */
@@ -92,4 +102,28 @@ export function toCredentialsResponse(issued: Pick<IssuedCredentials, 'identityI
     Expiration: issued.credentials.expiration.toISOString(),
     IdentityId: issued.identityId,
   };
+}
+
+/**
+ * The ID token from `Authorization: Bearer <token>`.
+ *
+ * @throws UnauthenticatedError without the header (naming /auth/login when sessions are offered),
+ *   BadRequestError when it is not `Bearer <token>`.
+ */
+export function bearerToken(event: Pick<HttpEvent, 'headers'>, options: { sessions: boolean }): string {
+  const value = header(event, 'authorization');
+  if (value === undefined || value.trim() === '') {
+    throw new UnauthenticatedError(
+      options.sessions
+        ? 'Send the ID token as "Authorization: Bearer <ID token>", or sign in at /auth/login for a session'
+        : 'Send the ID token as "Authorization: Bearer <ID token>"',
+    );
+  }
+  const match = /^Bearer +([A-Za-z0-9_.~+/=-]+)\s*$/i.exec(value);
+  if (!match?.[1]) {
+    throw new BadRequestError('The Authorization header must be "Bearer <ID token>"', {
+      code: 'invalid_request',
+    });
+  }
+  return match[1];
 }

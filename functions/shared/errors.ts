@@ -110,9 +110,17 @@ export class UpstreamError extends BrokerError {
   }
 }
 
-/** 500: the deployment is misconfigured. The caller sees a generic message; the log says what to fix. */
-export class ConfigurationError extends BrokerError {
-  constructor(message: string, options: Options = {}) {
-    super(message, { ...options, statusCode: 500, code: options.code ?? 'misconfigured', expose: false });
+/**
+ * 500: the deployment is misconfigured. The functions' configuration parsers throw it at container
+ * start with every problem found; at run time it reports a secret or pool that does not fit. The
+ * caller sees a generic message; the log says what to fix.
+ */
+export class ConfigError extends BrokerError {
+  /** Every problem found, each naming the variable or resource to fix. */
+  readonly problems: readonly string[];
+  constructor(message: string, options: Options & { problems?: readonly string[] } = {}) {
+    const { problems, ...rest } = options;
+    super(message, { ...rest, statusCode: 500, code: options.code ?? 'misconfigured', expose: false });
+    this.problems = problems ?? [message];
   }
 }

@@ -2,7 +2,7 @@ import { GetCredentialsForIdentityCommand, GetIdCommand } from '@aws-sdk/client-
 import type { IdentityClient } from './clients.ts';
 import {
   BrokerError,
-  ConfigurationError,
+  ConfigError,
   InvalidTokenError,
   ThrottledError,
   TokenExpiredError,
@@ -112,17 +112,17 @@ export function translateIdentityError(
       if (operation === 'GetCredentialsForIdentity' && /identity/i.test(message) && !/pool/i.test(message)) {
         return new IdentityNotFoundError(error);
       }
-      return new ConfigurationError('The identity pool does not exist', {
+      return new ConfigError('The identity pool does not exist', {
         cause: error,
         hint: 'ResourceNotFoundException: check IDENTITY_POOL_ID and that AWS_REGION is the identity pool region',
       });
     case 'InvalidIdentityPoolConfigurationException':
-      return new ConfigurationError('The identity pool configuration is invalid', {
+      return new ConfigError('The identity pool configuration is invalid', {
         cause: error,
         hint: 'InvalidIdentityPoolConfigurationException: check the authenticated role exists, is attached to the identity pool, and its trust policy allows sts:AssumeRoleWithWebIdentity and sts:TagSession for this pool',
       });
     case 'InvalidParameterException':
-      return new ConfigurationError('The identity pool rejected the request parameters', {
+      return new ConfigError('The identity pool rejected the request parameters', {
         cause: error,
         hint: `InvalidParameterException from ${operation}: check IDENTITY_POOL_ID format (region:guid) and the logins key`,
       });

@@ -23,7 +23,8 @@ import { apiEvent } from '../helpers/events.ts';
 import { captureLogs, type LogCapture } from '../helpers/log-capture.ts';
 import { authEnv, createFakeUserPool } from '../helpers/user-pool.ts';
 import { Browser } from '../helpers/web.ts';
-import { invoker, load, signIn } from '../unit/auth/support.ts';
+import { healthyIdentityPool, identityClient } from '../unit/auth/identity-pool-mock.ts';
+import { configured, invoker, signIn } from '../unit/auth/support.ts';
 
 /** Short enough to keep the suite fast, long enough for a loaded CI machine to answer in time. */
 const upstreamTimeoutMs = 800;
@@ -299,13 +300,13 @@ describe('the time budget', () => {
   it('calls that together outlast the function answer 504 upstream_timeout at its deadline', async () => {
     // Each call is within UPSTREAM_TIMEOUT_MS, but the function has less time left than that.
     const pool = await createFakeUserPool();
-    // USER_POOL_ISSUER is blanked: the offline stack above set it in this process's environment.
-    const env = authEnv({ UPSTREAM_TIMEOUT_MS: '2000', USER_POOL_ISSUER: '' });
-    const login = invoker((await load('login', env)).createHandler());
+    healthyIdentityPool();
+    const env = authEnv({ UPSTREAM_TIMEOUT_MS: '2000' });
+    const login = invoker(configured('login', env).createHandler());
     const callback = invoker(
-      (await load('callback', env)).createHandler({ fetch: pool.fetch, identityClient: undefined }),
+      configured('callback', env).createHandler({ fetch: pool.fetch, identityClient }),
     );
-    const handler = (await load('credentials', env)).createHandler({ fetch: pool.fetch });
+    const handler = configured('credentials', env).createHandler({ fetch: pool.fetch });
     const { sessionCookie } = await signIn(login, callback, pool);
     pool.setFault('hang');
     logs.clear();

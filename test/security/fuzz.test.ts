@@ -39,7 +39,7 @@ import {
   testFrontend,
   testPublicBaseUrl,
 } from '../helpers/user-pool.ts';
-import { cookieValueOf, keyring, load, startSignIn } from '../unit/auth/support.ts';
+import { configured, cookieValueOf, keyring, startSignIn } from '../unit/auth/support.ts';
 
 const runs = Number(process.env.FUZZ_RUNS ?? 2000);
 process.env.LOG_LEVEL = 'error';
@@ -72,11 +72,11 @@ before(async () => {
   pool = await createFakeUserPool();
   const env = authEnv();
   const deps = { fetch: pool.fetch, identityClient: identityClient as never };
-  handlers.login = (await load('login', env)).createHandler() as unknown as Handler;
-  handlers.callback = (await load('callback', env)).createHandler(deps) as unknown as Handler;
-  handlers.session = (await load('session', env)).createHandler() as unknown as Handler;
-  handlers.logout = (await load('logout', env)).createHandler({ fetch: pool.fetch }) as unknown as Handler;
-  handlers.credentials = (await load('credentials', env)).createHandler(deps) as unknown as Handler;
+  handlers.login = configured('login', env).createHandler() as unknown as Handler;
+  handlers.callback = configured('callback', env).createHandler(deps) as unknown as Handler;
+  handlers.session = configured('session', env).createHandler() as unknown as Handler;
+  handlers.logout = configured('logout', env).createHandler({ fetch: pool.fetch }) as unknown as Handler;
+  handlers.credentials = configured('credentials', env).createHandler(deps) as unknown as Handler;
 
   const login = (event: unknown) => handlers.login(event, lambdaContext);
   const started = await startSignIn(login, pool);

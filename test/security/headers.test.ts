@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { apiEvent } from '../helpers/events.ts';
 import { authEnv } from '../helpers/user-pool.ts';
-import { invoker, load } from '../unit/auth/support.ts';
+import { configured, invoker } from '../unit/auth/support.ts';
 import { beginLogin, type HostileStack, startHostileStack } from './support.ts';
 
 type Headers = Record<string, string | null | undefined>;
@@ -104,14 +104,14 @@ describe('over https (PUBLIC_BASE_URL https://…): HSTS as well', () => {
   const env = authEnv();
 
   it('GET /auth/login', async () => {
-    const login = invoker((await load('login', env)).createHandler());
+    const login = invoker(configured('login', env).createHandler());
     const result = await login(apiEvent({ path: '/auth/login', query: { provider: 'IDmeSandbox' } }));
     assert.equal(result.statusCode, 302);
     assertDocumentHeaders(fromResult(result.headers), true);
   });
 
   it('GET /auth/callback error page', async () => {
-    const callback = invoker((await load('callback', env)).createHandler({ identityClient: undefined }));
+    const callback = invoker(configured('callback', env).createHandler());
     const result = await callback(
       apiEvent({
         path: '/auth/callback',
@@ -124,7 +124,7 @@ describe('over https (PUBLIC_BASE_URL https://…): HSTS as well', () => {
   });
 
   it('GET /auth/callback refusal page (no login state)', async () => {
-    const callback = invoker((await load('callback', env)).createHandler({ identityClient: undefined }));
+    const callback = invoker(configured('callback', env).createHandler());
     const result = await callback(
       apiEvent({
         path: '/auth/callback',
@@ -137,7 +137,7 @@ describe('over https (PUBLIC_BASE_URL https://…): HSTS as well', () => {
   });
 
   it('POST /auth/logout from a form', async () => {
-    const logout = invoker((await load('logout', env)).createHandler());
+    const logout = invoker(configured('logout', env).createHandler());
     const result = await logout(
       apiEvent({
         method: 'POST',

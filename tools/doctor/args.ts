@@ -89,7 +89,7 @@ Identity providers (any mode):
 Broker configuration (any mode):
   --env <file.json>         the functions' environment: a flat JSON object, or SAM's env.json
                             ({"Parameters": {…}}); checked with parseCredentialsConfig and
-                            parseAuthConfig, USER_POOL_ISSUER against USER_POOL_ID and AWS_REGION,
+                            the sign-in parsers, USER_POOL_ISSUER against USER_POOL_ID and AWS_REGION,
                             ALLOWED_ORIGINS, and the ids and IdP names against the pools
   --process-env             the same checks on the current environment
 

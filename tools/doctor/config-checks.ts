@@ -1,16 +1,15 @@
 /**
  * The broker's own configuration: the same parse functions the functions run at container start
- * (parseCredentialsConfig, parseAuthConfig, parseProviderTable), plus what they cannot know alone:
+ * (each function's config.ts, and parseProviderTable), plus what they cannot know alone:
  * USER_POOL_ISSUER against USER_POOL_ID and AWS_REGION, and the ids and IdP names against the pools.
  */
+
+import { parseCallbackConfig } from '../../functions/callback/config.ts';
+import { parseCredentialsConfig } from '../../functions/credentials/config.ts';
+import { parseLoginConfig } from '../../functions/login/config.ts';
 import { parseProviderTable } from '../../functions/shared/claims/providers.ts';
-import {
-  ConfigError,
-  type Env,
-  isLoopback,
-  parseAuthConfig,
-  parseCredentialsConfig,
-} from '../../functions/shared/config.ts';
+import { type Env, isLoopback } from '../../functions/shared/config.ts';
+import { ConfigError } from '../../functions/shared/errors.ts';
 import { loginsKeyFor } from '../../functions/shared/identity-pool.ts';
 import type { Finding } from './findings.ts';
 import { FindingList } from './findings.ts';
@@ -113,13 +112,11 @@ export function checkBrokerConfig(rawEnv: Env, context: ConfigCheckContext): Con
     'parseCredentialsConfig',
   );
   if (authVariables.some((name) => value(env, name) !== undefined)) {
-    report(
-      'config.auth',
-      problemsOf(() =>
-        parseAuthConfig(env, { clientSecret: true, identityProviders: env.IDENTITY_PROVIDERS !== undefined }),
-      ),
-      'parseAuthConfig',
-    );
+    // The callback's parser reads every sign-in setting but the login's two; problems are reported once.
+    const problems = problemsOf(() => parseCallbackConfig(env));
+    if (value(env, 'IDENTITY_PROVIDERS') !== undefined)
+      problems.push(...problemsOf(() => parseLoginConfig(env)));
+    report('config.auth', [...new Set(problems)], 'parseCallbackConfig');
   }
   if (value(env, 'PROVIDER_TABLE') !== undefined) {
     const { problems } = parseProviderTable(env);

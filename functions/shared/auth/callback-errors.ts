@@ -1,8 +1,9 @@
 /**
- * What went wrong at the callback, in words a person can act on. Cognito reports federation failures
- * as `error` + `error_description` on the redirect; the troubleshooting catalogue
- * (cognito-user-pool-oauth.md §11) maps each known symptom to its cause, and `explainCallbackError`
- * does the same. The page (or JSON, when the client asks for it) says what happened and what to check.
+ * What went wrong at the callback. Cognito reports federation failures as `error` +
+ * `error_description` on its redirect (https://docs.aws.amazon.com/cognito/latest/developerguide/authorization-endpoint.html);
+ * `explainCallbackError` maps each known symptom to its cause (docs/sign-in.md, "Callback errors").
+ * The person signing in sees what happened and what they can do (the page, or JSON when the client
+ * asks for it); the checks for whoever runs the deployment go to the log only.
  */
 import { createHash } from 'node:crypto';
 import type { MiddlewareObj } from '@middy/core';
@@ -18,6 +19,7 @@ import {
   requestIdOf,
 } from '../http.ts';
 import type { Logger } from '../log.ts';
+import { redirect } from './request.ts';
 
 export interface CallbackProblem {
   status: number;
@@ -26,9 +28,19 @@ export interface CallbackProblem {
   title: string;
   /** For the person signing in. */
   message: string;
-  /** For whoever runs the deployment. */
+  /** For whoever runs the deployment: logged, never shown. */
   checks: readonly string[];
 }
+
+export type CallbackOutcome =
+  | { kind: 'signed-in'; location: string; cookies: string[] }
+  | {
+      kind: 'provider-error';
+      problem: CallbackProblem;
+      /** The sign-in's return_to, only when the state proved the redirect belongs to this browser's sign-in. */
+      startOver: string | undefined;
+      cookies: string[];
+    };
 
 interface Rule {
   matches(error: string, description: string): boolean;
@@ -216,12 +228,14 @@ export function explainCallbackError(error: string, description: string | undefi
     code: 'sign_in_failed',
     title: 'Sign-in could not be completed',
     message: `The sign-in service reported "${safeCode(error)}".`,
-    checks: ['See cognito-user-pool-oauth.md §3 and §11 for this error code.'],
+    checks: [
+      "Look the error code up in the authorize endpoint's error responses: https://docs.aws.amazon.com/cognito/latest/developerguide/authorization-endpoint.html",
+    ],
   };
 }
 
 /** A broker error at the callback (state, cookie, code exchange) as a page. */
-export function problemFromError(error: BrokerError): CallbackProblem {
+function problemFromError(error: BrokerError): CallbackProblem {
   const restart = [
     'login_state_missing',
     'login_state_expired',
@@ -244,7 +258,7 @@ export function problemFromError(error: BrokerError): CallbackProblem {
 }
 
 /** Whether the client asked for JSON rather than a page (`Accept: application/json` without text/html). */
-export function wantsJson(event: Pick<HttpEvent, 'headers'>): boolean {
+function wantsJson(event: Pick<HttpEvent, 'headers'>): boolean {
   const accept = header(event, 'accept') ?? '';
   return /application\/json/i.test(accept) && !/text\/html/i.test(accept);
 }
@@ -261,43 +275,23 @@ const escapeHtml = (s: string) =>
   );
 
 /**
- * The problem as an HTML page or, for JSON clients, `{ error, message, title, checks, requestId }`.
- * `cognitoDescription` (Cognito's own words) is shown only when the caller vouches for it (the state
- * matched this browser's sign-in), so a crafted link cannot put arbitrary text on our page.
+ * The problem as an HTML page or, for JSON clients, `{ error, message, title, requestId }`: what
+ * happened and a way back, never a variable, file or check (those are logged).
  */
-export function renderCallbackProblem(
+function renderCallbackProblem(
   problem: CallbackProblem,
-  options: {
-    json: boolean;
-    requestId: string;
-    startOver: string;
-    cookies?: string[];
-    cognitoError?: string | undefined;
-    cognitoDescription?: string | undefined;
-    /** The broker is served over https (adds HSTS). */
-    https?: boolean;
-  },
+  options: { json: boolean; requestId: string; startOver: string; cookies: string[]; https: boolean },
 ): HttpResult {
-  const cookies = options.cookies?.length ? { cookies: options.cookies } : {};
-  const detail = options.cognitoDescription?.slice(0, 300);
+  const cookies = options.cookies.length ? { cookies: options.cookies } : {};
   if (options.json) {
-    return {
-      ...json(problem.status, {
-        error: problem.code,
-        message: problem.message,
-        title: problem.title,
-        checks: problem.checks,
-        ...(options.cognitoError ? { cognitoError: safeCode(options.cognitoError) } : {}),
-        ...(detail ? { cognitoDescription: detail } : {}),
-        requestId: options.requestId,
-      }),
-      ...cookies,
+    const body = {
+      error: problem.code,
+      message: problem.message,
+      title: problem.title,
+      requestId: options.requestId,
     };
+    return { ...json(problem.status, body), ...cookies };
   }
-  const checks = problem.checks.length
-    ? `<h2>What to check</h2><ul>${problem.checks.map((c) => `<li>${escapeHtml(c)}</li>`).join('')}</ul>`
-    : '';
-  const said = detail ? `<p>The sign-in service said: <code>${escapeHtml(detail)}</code></p>` : '';
   const body = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex"><title>${escapeHtml(problem.title)}</title>
@@ -305,7 +299,6 @@ export function renderCallbackProblem(
 </head><body>
 <h1>${escapeHtml(problem.title)}</h1>
 <p data-error="${escapeHtml(problem.code)}">${escapeHtml(problem.message)}</p>
-${said}${checks}
 <p><a href="${escapeHtml(options.startOver)}">Back to the application</a></p>
 <p><small>Error <code>${escapeHtml(problem.code)}</code>, request ${escapeHtml(options.requestId)}</small></p>
 </body></html>
@@ -313,12 +306,30 @@ ${said}${checks}
   return {
     statusCode: problem.status,
     headers: {
-      ...documentHeaders({ https: options.https ?? false, styleSrc: pageStyleSrc }),
+      ...documentHeaders({ https: options.https, styleSrc: pageStyleSrc }),
       'Content-Type': 'text/html; charset=utf-8',
     },
     body,
     ...cookies,
   };
+}
+
+/** What the callback answers: the redirect home after a sign-in, or the problem as a page or JSON. */
+export function renderCallbackOutcome(
+  outcome: CallbackOutcome,
+  event: Pick<HttpEvent, 'headers'>,
+  options: { requestId: string; startOver: string; https: boolean },
+): HttpResult {
+  if (outcome.kind === 'signed-in') {
+    return redirect(outcome.location, { https: options.https, cookies: outcome.cookies });
+  }
+  return renderCallbackProblem(outcome.problem, {
+    json: wantsJson(event),
+    requestId: options.requestId,
+    startOver: outcome.startOver ?? options.startOver,
+    cookies: outcome.cookies,
+    https: options.https,
+  });
 }
 
 /**

@@ -9,14 +9,14 @@
  */
 import type { BoundedCache } from '../bounded-cache.ts';
 import type { IdentityClient } from '../clients.ts';
-import type { AuthConfig } from '../config.ts';
 import { BadRequestError, BrokerError, InvalidTokenError } from '../errors.ts';
 import type { HttpEvent } from '../http.ts';
 import { getIdentityId, loginsKeyFor } from '../identity-pool.ts';
 import type { Logger } from '../log.ts';
 import { type IdTokenVerifier, safeEqual } from '../oidc/verify.ts';
 import { audit, reasonOf } from './audit.ts';
-import { type CallbackProblem, explainCallbackError } from './callback-errors.ts';
+import { type CallbackOutcome, explainCallbackError } from './callback-errors.ts';
+import type { AuthConfig } from './config.ts';
 import { type CookieKeyring, clearCookie, cookieSpecs } from './cookies.ts';
 import { type LoginState, readLoginState } from './login.ts';
 import { queryOf } from './request.ts';
@@ -41,18 +41,6 @@ export interface CallbackDeps {
   log: Logger;
   requestId?: string | undefined;
 }
-
-export type CallbackOutcome =
-  | { kind: 'signed-in'; location: string; cookies: string[] }
-  | {
-      kind: 'provider-error';
-      problem: CallbackProblem;
-      cognitoError: string;
-      /** Cognito's description, only when the state proved the redirect belongs to this browser's sign-in. */
-      cognitoDescription: string | undefined;
-      startOver: string | undefined;
-      cookies: string[];
-    };
 
 /**
  * @throws BadRequestError (login_state_*, state_*, code_missing, invalid_grant), InvalidTokenError
@@ -81,11 +69,18 @@ export async function completeLogin(
         reason: problem.code,
         requestId: deps.requestId,
       });
+      // The operator's side of the page: Cognito's words and what to check. The person sees neither.
+      deps.log.warn('sign-in failed before the callback', {
+        error: problem.code,
+        cognitoError: error.slice(0, 60),
+        cognitoDescription: description?.slice(0, 300),
+        vouched,
+        checks: problem.checks,
+        requestId: deps.requestId,
+      });
       return {
         kind: 'provider-error',
         problem,
-        cognitoError: error,
-        cognitoDescription: vouched ? description : undefined,
         startOver: vouched ? loginState?.returnTo : undefined,
         cookies: [clearLoginState],
       };

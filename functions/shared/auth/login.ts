@@ -4,9 +4,10 @@
  * skips the hosted UI) with PKCE, state and nonce; those secrets, the provider and the validated
  * return_to travel in a short-lived login-state cookie that only the callback path receives.
  */
-import type { AuthConfig } from '../config.ts';
+
 import { BadRequestError } from '../errors.ts';
 import type { HttpEvent } from '../http.ts';
+import type { AuthConfig } from './config.ts';
 import {
   type CookieKeyring,
   CookieRejectedError,

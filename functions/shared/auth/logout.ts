@@ -5,11 +5,12 @@
  * to end the hosted-UI session (Cognito's logout is a browser redirect, not an API; it does not sign the
  * user out of ID.me or Idura).
  */
-import type { AuthConfig } from '../config.ts';
+
 import type { HttpEvent } from '../http.ts';
 import { header } from '../http.ts';
 import type { Logger } from '../log.ts';
 import { audit, reasonOf } from './audit.ts';
+import type { AuthConfig } from './config.ts';
 import { type CookieKeyring, clearCookie, cookieSpecs } from './cookies.ts';
 import { checkCookieRequestOrigin } from './request.ts';
 import { readSession } from './session.ts';

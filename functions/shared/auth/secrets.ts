@@ -9,9 +9,9 @@
  * SDK's client or Powertools Parameters: they cost a sign-in function's first request about 100 ms
  * (README "Performance").
  */
-import type { AuthConfig } from '../config.ts';
-import { type BrokerError, ConfigurationError, UpstreamError } from '../errors.ts';
+import { type BrokerError, ConfigError, UpstreamError } from '../errors.ts';
 import { createGetSecretValue, type GetSecretValue } from '../secrets-manager.ts';
+import type { AuthConfig } from './config.ts';
 import { type CookieKeyring, deriveKeyring } from './cookies.ts';
 import { parseCookieKeySet } from './keyring.ts';
 
@@ -65,7 +65,7 @@ async function read(getSecretValue: GetSecretValue, secretId: string): Promise<s
     throw translateSecretsError(error, secretId);
   }
   if (typeof value.SecretString !== 'string') {
-    throw new ConfigurationError('A secret of the broker is not a string secret', {
+    throw new ConfigError('A secret of the broker is not a string secret', {
       hint: `secret ${secretId} has no SecretString; store it as JSON text`,
     });
   }
@@ -73,9 +73,9 @@ async function read(getSecretValue: GetSecretValue, secretId: string): Promise<s
 }
 
 export interface AuthSecrets {
-  /** @throws ConfigurationError, UpstreamError. */
+  /** @throws ConfigError, UpstreamError. */
   clientSecret(): Promise<string>;
-  /** @throws ConfigurationError, UpstreamError. */
+  /** @throws ConfigError, UpstreamError. */
   cookieKeyring(): Promise<CookieKeyring>;
 }
 
@@ -87,7 +87,7 @@ export interface AuthSecrets {
  *   const keyring = await secrets.cookieKeyring();         // per request (cached)
  */
 export function createAuthSecrets(
-  config: Pick<AuthConfig, 'clientSecret' | 'cookieKeys'> & Partial<Pick<AuthConfig, 'upstreamTimeoutMs'>>,
+  config: Pick<AuthConfig, 'cookieKeys'> & Partial<Pick<AuthConfig, 'clientSecret' | 'upstreamTimeoutMs'>>,
   reader: SecretReader = createSecretsManagerReader({ timeoutMs: config.upstreamTimeoutMs ?? 3000 }),
 ): AuthSecrets {
   let derived: { raw: string; keyring: CookieKeyring } | undefined;
@@ -98,7 +98,7 @@ export function createAuthSecrets(
     async clientSecret() {
       const setting = config.clientSecret;
       if (setting === undefined) {
-        throw new ConfigurationError('The app client secret is not configured', {
+        throw new ConfigError('The app client secret is not configured', {
           hint: 'set CLIENT_SECRET_ID (or USER_POOL_CLIENT_SECRET locally) for this function',
         });
       }
@@ -106,7 +106,7 @@ export function createAuthSecrets(
       const raw = await reader(setting.secretId);
       const secret = jsonField(raw, 'client_secret');
       if (secret === undefined) {
-        throw new ConfigurationError('The app client secret is not readable', {
+        throw new ConfigError('The app client secret is not readable', {
           hint: `secret ${setting.secretId} must be JSON like {"client_secret":"…"}`,
         });
       }
@@ -126,7 +126,7 @@ export function createAuthSecrets(
       }
       const result = parseCookieKeySet(parsed, `secret ${setting.secretId}`);
       if (result.keys === undefined) {
-        throw new ConfigurationError('The cookie keys are not readable', {
+        throw new ConfigError('The cookie keys are not readable', {
           hint: result.problems.join('; '),
         });
       }
@@ -155,7 +155,7 @@ function translateSecretsError(error: unknown, secretId: string): BrokerError {
     name === 'InvalidSignatureException' ||
     name === 'CredentialsProviderError'
   ) {
-    return new ConfigurationError('A secret of the broker cannot be read', {
+    return new ConfigError('A secret of the broker cannot be read', {
       cause: error,
       hint: `${String(name)} for ${secretId}: check the secret id, the function's region and its secretsmanager:GetSecretValue (and KMS) permissions`,
     });

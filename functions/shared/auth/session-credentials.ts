@@ -14,11 +14,135 @@
  */
 import { decodeJwt } from 'jose';
 import type { IssuedCredentials } from '../credentials.ts';
-import { InvalidTokenError } from '../errors.ts';
+import { BrokerError, InvalidTokenError, UnauthenticatedError } from '../errors.ts';
+import { type HttpEvent, header } from '../http.ts';
 import type { Logger } from '../log.ts';
+import type { FetchLike } from '../oidc/verify.ts';
 import { audit, reasonOf } from './audit.ts';
-import { refreshedSession, type Session, sessionClaimsOf } from './session.ts';
+import type { AuthConfig } from './config.ts';
+import { type CookieKeyring, clearCookie, cookieSpecs, cookieValues } from './cookies.ts';
+import { checkCookieRequestOrigin } from './request.ts';
+import type { AuthSecrets } from './secrets.ts';
+import { readSession, refreshedSession, type Session, sealSession, sessionClaimsOf } from './session.ts';
 import type { TokenEndpoint } from './token-endpoint.ts';
+
+type SessionRequestConfig = Pick<
+  AuthConfig,
+  'allowedOrigins' | 'selfOrigin' | 'secureCookies' | 'callbackUrl'
+>;
+
+/** What /credentials needs for sessions: the cookie, and the token endpoint for the refresh grant. */
+export type SessionPathConfig = SessionRequestConfig &
+  Pick<AuthConfig, 'userPool' | 'userPoolClientId' | 'endpoints' | 'upstreamTimeoutMs' | 'clockSkewSeconds'>;
+
+export interface SessionPath {
+  /** A bearer token wins: the session cookie is used only when no Authorization header is sent. */
+  presentedBy(event: Pick<HttpEvent, 'cookies' | 'headers'>): boolean;
+  /** @throws as credentialsForSessionRequest. */
+  credentials(
+    event: Pick<HttpEvent, 'cookies' | 'headers'>,
+    requestId: string,
+  ): Promise<SessionRequestResult>;
+}
+
+/**
+ * The session path of /credentials, built once per container. The token-endpoint client (oauth4webapi)
+ * is loaded by the first session request: bearer requests, most of the traffic, never need it.
+ */
+export function createSessionPath(
+  config: SessionPathConfig,
+  deps: Omit<SessionCredentialsDeps, 'tokenEndpoint' | 'requestId'> & {
+    secrets: AuthSecrets;
+    fetch?: FetchLike | undefined;
+    /** Epoch milliseconds. */
+    now: () => number;
+  },
+): SessionPath {
+  const spec = cookieSpecs(config).session;
+  let tokenEndpoint: Promise<TokenEndpoint> | undefined;
+  const loadTokenEndpoint = () => {
+    tokenEndpoint ??= import('./token-endpoint.ts').then(({ createTokenEndpoint }) =>
+      createTokenEndpoint(config, { clientSecret: () => deps.secrets.clientSecret(), fetch: deps.fetch }),
+    );
+    return tokenEndpoint;
+  };
+  return {
+    presentedBy: (event) =>
+      header(event, 'authorization') === undefined && cookieValues(event, spec.name).some((v) => v !== ''),
+    credentials: async (event, requestId) =>
+      credentialsForSessionRequest(event, {
+        config,
+        keyring: await deps.secrets.cookieKeyring(),
+        tokenEndpoint: await loadTokenEndpoint(),
+        issue: deps.issue,
+        log: deps.log,
+        requestId,
+        nowSeconds: Math.floor(deps.now() / 1000),
+      }),
+  };
+}
+
+interface SessionRequestDeps extends SessionCredentialsDeps {
+  config: SessionRequestConfig;
+  keyring: CookieKeyring;
+  nowSeconds: number;
+}
+
+export interface SessionRequestResult {
+  issued: IssuedCredentials;
+  provider: string;
+  /** Set-Cookie lines: the rewritten session when it changed, else none. */
+  cookies: string[];
+}
+
+/**
+ * /credentials with the session cookie: same-site only, the cookie opened, then credentialsForSession.
+ * Every 401 on this path ends the session, so it is thrown with the Set-Cookie that removes the cookie.
+ *
+ * @throws ForbiddenError (cross-site), UnauthenticatedError/InvalidTokenError with Set-Cookie, and
+ *   what credentialsForSession throws.
+ */
+async function credentialsForSessionRequest(
+  event: Pick<HttpEvent, 'cookies' | 'headers'>,
+  deps: SessionRequestDeps,
+): Promise<SessionRequestResult> {
+  checkCookieRequestOrigin(event, deps.config);
+  const spec = cookieSpecs(deps.config).session;
+  const clear = clearCookie(spec);
+  const read = await readSession(event, deps.keyring, spec, deps.nowSeconds);
+  if (read.session === undefined) {
+    const expired = read.rejected === 'expired';
+    throw new UnauthenticatedError(
+      expired
+        ? 'The session has ended; sign in again at /auth/login'
+        : 'The session cookie is not valid (altered, or from a retired key); sign in again at /auth/login',
+      { code: expired ? 'session_expired' : 'session_invalid', headers: { 'Set-Cookie': clear } },
+    );
+  }
+  let result: SessionCredentials;
+  try {
+    result = await credentialsForSession(read.session, deps);
+  } catch (error) {
+    throw error instanceof BrokerError && error.statusCode === 401 ? sessionEnded(error, clear) : error;
+  }
+  const cookies =
+    result.session === read.session
+      ? []
+      : [(await sealSession(result.session, deps.keyring, spec, deps.nowSeconds)).setCookie];
+  return { issued: result.issued, provider: read.session.provider, cookies };
+}
+
+/** The same refusal, built with the Set-Cookie that removes the session cookie. */
+function sessionEnded(error: BrokerError, clear: string): BrokerError {
+  return new BrokerError(error.message, {
+    statusCode: error.statusCode,
+    code: error.code,
+    expose: error.expose,
+    hint: error.hint,
+    cause: error,
+    headers: { ...error.headers, 'Set-Cookie': clear },
+  });
+}
 
 export interface SessionCredentialsDeps {
   tokenEndpoint: TokenEndpoint;

@@ -11,16 +11,20 @@ import { canonicalClaimNames } from '../claims/types.ts';
 import { BrokerError } from '../errors.ts';
 import type { HttpEvent } from '../http.ts';
 import type { IdTokenClaims } from '../oidc/verify.ts';
+import type { AuthConfig } from './config.ts';
 import {
   type CookieKeyring,
   CookieRejectedError,
   type CookieRejection,
   type CookieSpec,
+  clearCookie,
+  cookieSpecs,
   cookieValues,
   openCookie,
   sealCookie,
   setCookie,
 } from './cookies.ts';
+import { checkCookieRequestOrigin } from './request.ts';
 
 /** Kept when the full claims would make the cookie too large. */
 const essentialClaimNames: readonly string[] = ['idp', 'idp_env', 'assurance_level', 'claims_schema'];
@@ -238,4 +242,25 @@ export function sessionView(session: Session | undefined): SessionView {
     signedInAt: new Date(session.signedInAt * 1000).toISOString(),
     expiresAt: new Date(session.expiresAt * 1000).toISOString(),
   };
+}
+
+/**
+ * GET /auth/session: the view, same-site only, and a Set-Cookie that removes a cookie which can no
+ * longer be opened (expired, altered, retired key).
+ *
+ * @throws ForbiddenError for a cross-site request.
+ */
+export async function sessionStatus(
+  event: Pick<HttpEvent, 'cookies' | 'headers'>,
+  deps: {
+    config: Pick<AuthConfig, 'allowedOrigins' | 'selfOrigin' | 'secureCookies' | 'callbackUrl'>;
+    keyring: CookieKeyring;
+    nowSeconds: number;
+  },
+): Promise<{ view: SessionView; cookies: string[] }> {
+  checkCookieRequestOrigin(event, deps.config);
+  const spec = cookieSpecs(deps.config).session;
+  const read = await readSession(event, deps.keyring, spec, deps.nowSeconds);
+  const unreadable = read.rejected !== undefined && read.rejected !== 'missing';
+  return { view: sessionView(read.session), cookies: unreadable ? [clearCookie(spec)] : [] };
 }

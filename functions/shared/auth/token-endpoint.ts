@@ -12,9 +12,9 @@
  * a lost answer could only fail with invalid_grant (or, worse, race a first attempt that succeeded).
  */
 import * as oauth from 'oauth4webapi';
-import type { AuthConfig } from '../config.ts';
 import { BrokerError, InvalidTokenError, UpstreamError } from '../errors.ts';
 import type { FetchLike } from '../oidc/verify.ts';
+import type { AuthConfig } from './config.ts';
 
 export interface TokenSet {
   idToken: string;
@@ -57,8 +57,10 @@ type Operation = 'code exchange' | 'refresh' | 'revocation';
 export function createTokenEndpoint(
   config: Pick<
     AuthConfig,
-    'userPool' | 'userPoolClientId' | 'endpoints' | 'callbackUrl' | 'upstreamTimeoutMs' | 'clockSkewSeconds'
-  >,
+    'userPool' | 'userPoolClientId' | 'endpoints' | 'callbackUrl' | 'upstreamTimeoutMs'
+  > &
+    // Only the code exchange and refresh check ID-token times; revocation alone needs no skew.
+    Partial<Pick<AuthConfig, 'clockSkewSeconds'>>,
   deps: TokenEndpointDeps,
 ): TokenEndpoint {
   const as: oauth.AuthorizationServer = {
@@ -70,7 +72,7 @@ export function createTokenEndpoint(
   };
   const client: oauth.Client = {
     client_id: config.userPoolClientId,
-    [oauth.clockTolerance]: config.clockSkewSeconds,
+    [oauth.clockTolerance]: config.clockSkewSeconds ?? 0,
   };
   const fetchImpl = deps.fetch ?? fetch;
   const options = () => ({

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
+import { parseCallbackConfig } from '../../../functions/callback/config.ts';
+import { parseLoginConfig } from '../../../functions/login/config.ts';
 import { audit } from '../../../functions/shared/auth/audit.ts';
 import { completeLogin } from '../../../functions/shared/auth/callback.ts';
 import { startLogin } from '../../../functions/shared/auth/login.ts';
@@ -7,14 +9,14 @@ import { readSession } from '../../../functions/shared/auth/session.ts';
 import { credentialsForSession } from '../../../functions/shared/auth/session-credentials.ts';
 import { createTokenEndpoint } from '../../../functions/shared/auth/token-endpoint.ts';
 import { BoundedCache } from '../../../functions/shared/bounded-cache.ts';
-import { parseAuthConfig } from '../../../functions/shared/config.ts';
 import { createLogger } from '../../../functions/shared/log.ts';
 import { createIdTokenVerifier, type IdTokenClaims } from '../../../functions/shared/oidc/verify.ts';
 import { authEnv, createFakeUserPool, testClientSecret } from '../../helpers/user-pool.ts';
 import { healthyIdentityPool, identityClient, identityId } from './identity-pool-mock.ts';
 import { callbackEvent, keyring, pairOf } from './support.ts';
 
-const config = parseAuthConfig(authEnv(), { clientSecret: true });
+const config = parseCallbackConfig(authEnv());
+const loginConfig = parseLoginConfig(authEnv());
 const forbidden = /eyJ|GARY|TWINKLE|1970-10-10|Gary\.Twinkle|refresh_token|code_verifier/;
 
 async function signInWithLog(tamperState = false) {
@@ -23,7 +25,7 @@ async function signInWithLog(tamperState = false) {
   const log = createLogger({ write: (line) => lines.push(line) });
   const started = await startLogin(
     { provider: 'IDmeSandbox', returnTo: '/' },
-    { config, keyring, nowSeconds: pool.clock.now },
+    { config: loginConfig, keyring, nowSeconds: pool.clock.now },
   );
   const query = pool.authorize(started.location);
   if (tamperState) query.set('state', 'x');
@@ -74,6 +76,40 @@ describe('audit lines', () => {
     assert.equal(line.outcome, 'failure');
     assert.equal(line.reason, 'state_mismatch');
     assert.equal(line.provider, 'IDmeSandbox');
+  });
+
+  it("a provider error logs Cognito's words and what to check (the page shows neither)", async () => {
+    const pool = await createFakeUserPool();
+    const lines: string[] = [];
+    const started = await startLogin(
+      { provider: 'IduraTest', returnTo: '/' },
+      { config: loginConfig, keyring, nowSeconds: pool.clock.now },
+    );
+    const state = pool.authorize(started.location).get('state') as string;
+    const query = new URLSearchParams({
+      error: 'invalid_request',
+      error_description: 'invalid token_type in idp oauth response',
+      state,
+    });
+    await completeLogin(callbackEvent(query, [pairOf(started.setCookie)]), {
+      config,
+      keyring,
+      tokenEndpoint: createTokenEndpoint(config, {
+        clientSecret: async () => testClientSecret,
+        fetch: pool.fetch,
+      }),
+      verifier: createIdTokenVerifier(config, pool.fetch),
+      usedStates: new BoundedCache<string, true>(10),
+      identityClient,
+      nowSeconds: pool.clock.now,
+      log: createLogger({ write: (line) => lines.push(line) }),
+    });
+    const detail = lines.map((l) => JSON.parse(l)).find((l) => l.checks !== undefined);
+    assert.ok(detail, lines.join('\n'));
+    assert.equal(detail.error, 'idp_userinfo_not_json');
+    assert.equal(detail.cognitoDescription, 'invalid token_type in idp oauth response');
+    assert.equal(detail.vouched, true);
+    assert.match(detail.checks.join(' '), /plainJson/);
   });
 
   it('one per refresh', async () => {

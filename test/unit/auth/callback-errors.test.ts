@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  type CallbackProblem,
   explainCallbackError,
-  renderCallbackProblem,
+  renderCallbackOutcome,
 } from '../../../functions/shared/auth/callback-errors.ts';
 
 describe('explainCallbackError', () => {
@@ -74,7 +75,7 @@ describe('explainCallbackError', () => {
     ['invalid_scope', undefined, 'invalid_scope', 400, /OAUTH_SCOPES/],
     ['unauthorized_client', undefined, 'unauthorized_client', 400, /AllowedOAuthFlows/],
     ['server_error', undefined, 'cognito_error', 502, /service health/],
-    ['something_new', undefined, 'sign_in_failed', 400, /§11/],
+    ['something_new', undefined, 'sign_in_failed', 400, /authorization-endpoint\.html/],
   ];
   for (const [error, description, code, status, check] of cases) {
     it(`${error}${description ? ` / "${description}"` : ''} -> ${code}`, () => {
@@ -95,46 +96,64 @@ describe('explainCallbackError', () => {
   });
 });
 
-describe('renderCallbackProblem', () => {
-  const problem = explainCallbackError('access_denied', undefined);
+describe('renderCallbackOutcome (what the person signing in sees)', () => {
+  const render = (
+    problem: CallbackProblem,
+    options: { json: boolean; startOver?: string; requestId?: string },
+  ) =>
+    renderCallbackOutcome(
+      { kind: 'provider-error', problem, startOver: options.startOver, cookies: [] },
+      { headers: options.json ? { accept: 'application/json' } : { accept: 'text/html' } },
+      { requestId: options.requestId ?? 'r1', startOver: '/', https: true },
+    );
+  const everyProblem = [
+    ['redirect_uri_mismatch', undefined],
+    ['invalid_request', 'invalid token_type in idp oauth response'],
+    ['invalid_request', 'Invalid user attributes: email. The attribute is required.'],
+    ['invalid_request', 'connection timed out'],
+    ['invalid_client', undefined],
+    ['invalid_request', 'identity provider not found'],
+    ['access_denied', undefined],
+    ['invalid_request', 'PreTokenGeneration failed with error boom.'],
+    ['server_error', 'Exception processing authorization code'],
+    ['login_required', undefined],
+    ['invalid_scope', undefined],
+    ['unauthorized_client', undefined],
+    ['server_error', undefined],
+    ['something_new', undefined],
+  ] as const;
+
+  for (const [error, description] of everyProblem) {
+    it(`${error}${description ? ` / "${description}"` : ''}: no variable, file or check on the page or in the JSON`, () => {
+      const problem = explainCallbackError(error, description);
+      for (const json of [false, true]) {
+        const body = render(problem, { json }).body as string;
+        assert.doesNotMatch(body, /\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b/, 'no environment variable');
+        assert.doesNotMatch(body, /\.(md|ts|ya?ml)\b|§/, 'no file');
+        for (const check of problem.checks) assert.ok(!body.includes(check), `check shown: ${check}`);
+      }
+    });
+  }
 
   it('escapes everything it puts on the page', () => {
-    const page = renderCallbackProblem(problem, {
+    const page = render(explainCallbackError('access_denied', undefined), {
       json: false,
       requestId: '<r>',
       startOver: 'https://app.example.com/"><script>',
-      cognitoDescription: '<img src=x onerror=alert(1)>',
     });
-    assert.doesNotMatch(page.body as string, /<img|<script>|"><script/);
-    assert.match(page.body as string, /&lt;img src=x/);
+    assert.doesNotMatch(page.body as string, /<script>|"><script|<r>/);
+    assert.match(page.body as string, /&lt;r&gt;/);
   });
 
-  it("answers JSON with the explanation, what to check and Cognito's own code", () => {
-    const result = renderCallbackProblem(problem, {
-      json: true,
-      requestId: 'r1',
-      startOver: '/',
-      cognitoError: 'access_denied',
-    });
+  it('answers JSON clients with the code, the explanation and the request id only', () => {
+    const result = render(explainCallbackError('access_denied', undefined), { json: true });
     const body = JSON.parse(result.body as string);
-    assert.deepEqual(Object.keys(body).sort(), [
-      'checks',
-      'cognitoError',
-      'error',
-      'message',
-      'requestId',
-      'title',
-    ]);
+    assert.deepEqual(Object.keys(body).sort(), ['error', 'message', 'requestId', 'title']);
     assert.match(result.headers['Content-Type'] as string, /application\/json/);
   });
 
-  it('keeps Cognito error codes to safe characters', () => {
-    const result = renderCallbackProblem(explainCallbackError('<b>x</b>', undefined), {
-      json: true,
-      requestId: 'r1',
-      startOver: '/',
-      cognitoError: '<b>x</b>',
-    });
-    assert.equal(JSON.parse(result.body as string).cognitoError, 'bxb');
+  it('keeps an unknown Cognito error code to safe characters', () => {
+    const result = render(explainCallbackError('<b>x</b>', undefined), { json: true });
+    assert.match(JSON.parse(result.body as string).message, /"bxb"/);
   });
 });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { createFakeUserPool } from '../../helpers/user-pool.ts';
-import { invoker, load } from './support.ts';
+import { configured, invoker } from './support.ts';
 
 const root = new URL('../../../events/', import.meta.url).pathname;
 
@@ -21,7 +21,7 @@ const expected: Record<string, [number, string | RegExp]> = {
   'login/open-redirect.json': [400, 'invalid_return_to'],
   'callback/code.json': [400, /login_state_invalid/],
   'callback/missing-login-state.json': [400, 'login_state_missing'],
-  'callback/idura-userinfo-not-json.json': [502, /plainJson/],
+  'callback/idura-userinfo-not-json.json': [502, /idp_userinfo_not_json/],
   'callback/required-attribute.json': [400, 'required_attribute_missing'],
   'callback/access-denied.json': [403, /cancelled/],
   'session/signed-out.json': [200, /"signedIn":false/],
@@ -51,7 +51,7 @@ describe('sample events', () => {
       for (const name of Object.keys(event.headers)) assert.equal(name, name.toLowerCase());
       const pool = await createFakeUserPool();
       const name = file.split('/')[0] as 'login' | 'callback' | 'session' | 'logout' | 'credentials';
-      const mod = await load(name);
+      const mod = configured(name);
       const run = invoker(mod.createHandler({ fetch: pool.fetch } as never));
       const result = await run(event as never);
       const [status, check] = expected[file] as [number, string | RegExp];

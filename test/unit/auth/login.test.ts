@@ -5,10 +5,10 @@ import { decodeProtectedHeader } from 'jose';
 import { openCookie } from '../../../functions/shared/auth/cookies.ts';
 import { apiEvent } from '../../helpers/events.ts';
 import { authEnv, testCallbackUrl, testDomain, testFrontend } from '../../helpers/user-pool.ts';
-import { attributesOf, cookieValueOf, invoker, keyring, load, pairOf } from './support.ts';
+import { attributesOf, configured, cookieValueOf, invoker, keyring, pairOf } from './support.ts';
 
 async function loginWith(query: Record<string, string>, env = authEnv()) {
-  const mod = await load('login', env);
+  const mod = configured('login', env);
   const login = invoker(mod.createHandler());
   return login(apiEvent({ path: '/auth/login', query }));
 }
@@ -76,7 +76,7 @@ describe('GET /auth/login', () => {
   });
 
   it('uses a fresh state, nonce and verifier for every sign-in', async () => {
-    const mod = await load('login');
+    const mod = configured('login');
     const login = invoker(mod.createHandler());
     const a = new URL(
       (await login(apiEvent({ path: '/auth/login', query: { provider: 'IDmeSandbox' } }))).headers
@@ -128,7 +128,7 @@ describe('GET /auth/login', () => {
   });
 
   it('refuses a repeated provider parameter', async () => {
-    const mod = await load('login');
+    const mod = configured('login');
     const login = invoker(mod.createHandler());
     const result = await login(
       apiEvent({ path: '/auth/login', rawQueryString: 'provider=IDmeSandbox&provider=IduraTest' }),

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
+import { parseCallbackConfig } from '../../../functions/callback/config.ts';
 import { signOut } from '../../../functions/shared/auth/logout.ts';
 import { createTokenEndpoint } from '../../../functions/shared/auth/token-endpoint.ts';
-import { parseAuthConfig } from '../../../functions/shared/config.ts';
 import { createLogger } from '../../../functions/shared/log.ts';
 import { apiEvent } from '../../helpers/events.ts';
 import { testClientId } from '../../helpers/tokens.ts';
@@ -15,19 +15,19 @@ import {
   testFrontend,
 } from '../../helpers/user-pool.ts';
 import { healthyIdentityPool, identityClient, identityId } from './identity-pool-mock.ts';
-import { attributesOf, fromFrontend, invoker, keyring, load, signIn } from './support.ts';
+import { attributesOf, configured, fromFrontend, invoker, keyring, signIn } from './support.ts';
 
 async function setup() {
   const pool = await createFakeUserPool();
   const now = () => pool.clock.now * 1000;
   const env = authEnv();
-  const login = invoker((await load('login', env)).createHandler({ now }));
+  const login = invoker(configured('login', env).createHandler({ now }));
   const callback = invoker(
-    (await load('callback', env)).createHandler({ fetch: pool.fetch, identityClient, now }),
+    configured('callback', env).createHandler({ fetch: pool.fetch, identityClient, now }),
   );
-  const logout = invoker((await load('logout', env)).createHandler({ fetch: pool.fetch, now }));
+  const logout = invoker(configured('logout', env).createHandler({ fetch: pool.fetch, now }));
   const credentials = invoker(
-    (await load('credentials', env)).createHandler({ fetch: pool.fetch, identityClient, now }),
+    configured('credentials', env).createHandler({ fetch: pool.fetch, identityClient, now }),
   );
   const { sessionCookie } = await signIn(login, callback, pool);
   return { pool, logout, credentials, sessionCookie };
@@ -118,7 +118,7 @@ describe('POST /auth/logout', () => {
   it('writes one audit line: provider, identity id and outcome, no tokens or names', async () => {
     const { pool, sessionCookie } = await setup();
     const lines: string[] = [];
-    const config = parseAuthConfig(authEnv(), { clientSecret: true });
+    const config = parseCallbackConfig(authEnv());
     await signOut(logoutEvent([sessionCookie]), {
       config,
       keyring,

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
+import { parseCallbackConfig } from '../../../functions/callback/config.ts';
 import { sealCookie } from '../../../functions/shared/auth/cookies.ts';
 import {
   createAuthSecrets,
   createSecretsManagerReader,
   secretsMaxAgeSeconds,
 } from '../../../functions/shared/auth/secrets.ts';
-import { parseAuthConfig } from '../../../functions/shared/config.ts';
 import { BrokerError } from '../../../functions/shared/errors.ts';
 import { authEnv, testCookieKeys } from '../../helpers/user-pool.ts';
 import { keyring } from './support.ts';
@@ -28,7 +28,7 @@ function awsConfig() {
   const env = authEnv({ CLIENT_SECRET_ID: 'broker/client', COOKIE_KEYS_SECRET_ID: 'broker/cookies' });
   delete env.USER_POOL_CLIENT_SECRET;
   delete env.COOKIE_KEYS;
-  return parseAuthConfig(env, { clientSecret: true });
+  return parseCallbackConfig(env);
 }
 
 describe('auth secrets', () => {
@@ -44,7 +44,7 @@ describe('auth secrets', () => {
   });
 
   it('uses plain values locally without any AWS call', async () => {
-    const secrets = createAuthSecrets(parseAuthConfig(authEnv(), { clientSecret: true }));
+    const secrets = createAuthSecrets(parseCallbackConfig(authEnv()));
     assert.equal(await secrets.clientSecret(), authEnv().USER_POOL_CLIENT_SECRET);
     assert.equal((await secrets.cookieKeyring()).current, 'k2');
     assert.equal(sm.reads.length, 0);

@@ -3,17 +3,17 @@ import { beforeEach, describe, it } from 'node:test';
 import { apiEvent } from '../../helpers/events.ts';
 import { authEnv, canonicalIdmeClaims, createFakeUserPool } from '../../helpers/user-pool.ts';
 import { healthyIdentityPool, identityClient, identityId } from './identity-pool-mock.ts';
-import { cookieValueOf, fromFrontend, invoker, load, signIn } from './support.ts';
+import { configured, cookieValueOf, fromFrontend, invoker, signIn } from './support.ts';
 
 async function setup() {
   const pool = await createFakeUserPool();
   const now = () => pool.clock.now * 1000;
   const env = authEnv();
-  const login = invoker((await load('login', env)).createHandler({ now }));
+  const login = invoker(configured('login', env).createHandler({ now }));
   const callback = invoker(
-    (await load('callback', env)).createHandler({ fetch: pool.fetch, identityClient, now }),
+    configured('callback', env).createHandler({ fetch: pool.fetch, identityClient, now }),
   );
-  const session = invoker((await load('session', env)).createHandler({ now }));
+  const session = invoker(configured('session', env).createHandler({ now }));
   const { sessionCookie } = await signIn(login, callback, pool);
   return { pool, session, sessionCookie };
 }

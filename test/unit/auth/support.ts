@@ -1,63 +1,52 @@
 /**
- * Support for the sign-in tests: handler modules loaded fresh with a given environment (they read
- * process.env at module scope), Set-Cookie parsing, and a full sign-in against the fake user pool.
+ * Support for the sign-in tests: handlers built from a parsed environment, Set-Cookie parsing, and a
+ * full sign-in against the fake user pool.
  */
 import assert from 'node:assert/strict';
+import * as callback from '../../../functions/callback/app.ts';
+import { parseCallbackConfig } from '../../../functions/callback/config.ts';
+import * as credentials from '../../../functions/credentials/app.ts';
+import { parseCredentialsConfig } from '../../../functions/credentials/config.ts';
+import * as login from '../../../functions/login/app.ts';
+import { parseLoginConfig } from '../../../functions/login/config.ts';
+import * as logout from '../../../functions/logout/app.ts';
+import { parseLogoutConfig } from '../../../functions/logout/config.ts';
+import * as session from '../../../functions/session/app.ts';
+import { parseSessionFunctionConfig } from '../../../functions/session/config.ts';
 import { deriveKeyring } from '../../../functions/shared/auth/cookies.ts';
 import type { HttpResult } from '../../../functions/shared/http.ts';
 import { apiEvent, lambdaContext } from '../../helpers/events.ts';
 import { authEnv, type FakeUserPool, testCookieKeys, testFrontend } from '../../helpers/user-pool.ts';
 
-export type LoginModule = typeof import('../../../functions/login/handler.ts');
-export type CallbackModule = typeof import('../../../functions/callback/handler.ts');
-export type SessionModule = typeof import('../../../functions/session/handler.ts');
-export type LogoutModule = typeof import('../../../functions/logout/handler.ts');
-export type CredentialsModule = typeof import('../../../functions/credentials/handler.ts');
-
-const paths = {
-  login: '../../../functions/login/handler.ts',
-  callback: '../../../functions/callback/handler.ts',
-  session: '../../../functions/session/handler.ts',
-  logout: '../../../functions/logout/handler.ts',
-  credentials: '../../../functions/credentials/handler.ts',
-} as const;
-
-/** Variables a test may set; cleared before each load so one test's settings never leak into the next. */
-const managed = [
-  ...Object.keys(authEnv()),
-  'CLIENT_SECRET_ID',
-  'COOKIE_KEYS_SECRET_ID',
-  'OAUTH_SCOPES',
-  'SESSION_MAX_AGE_SECONDS',
-  'UPSTREAM_TIMEOUT_MS',
-  'CLOCK_SKEW_SECONDS',
-  'AWS_LAMBDA_FUNCTION_NAME',
-  'COGNITO_IDENTITY_ENDPOINT',
-];
-
-let generation = 0;
+// The broker's log (functions/shared/log.ts) reads its level once; these tests want only errors.
 process.env.LOG_LEVEL ??= 'error';
 
-/** Imports a handler module as a new "container" with exactly `env` set. */
-export async function load<K extends keyof typeof paths>(
-  name: K,
-  env: Record<string, string> = authEnv(),
-): Promise<
-  K extends 'login'
-    ? LoginModule
-    : K extends 'callback'
-      ? CallbackModule
-      : K extends 'session'
-        ? SessionModule
-        : K extends 'logout'
-          ? LogoutModule
-          : CredentialsModule
-> {
-  for (const key of managed) delete process.env[key];
-  Object.assign(process.env, env);
-  // Not `?container=`: local/api.ts names its modules that way, and a test that also runs the offline
-  // stack would be handed the stack's module (same URL, same module cache entry).
-  return import(`${new URL(paths[name], import.meta.url).href}?unit-container=${++generation}`);
+const functions = {
+  login: { app: login, parse: parseLoginConfig },
+  callback: { app: callback, parse: parseCallbackConfig },
+  session: { app: session, parse: parseSessionFunctionConfig },
+  logout: { app: logout, parse: parseLogoutConfig },
+  credentials: { app: credentials, parse: parseCredentialsConfig },
+} as const;
+
+type Functions = typeof functions;
+type DepsOf<K extends keyof Functions> = Omit<Parameters<Functions[K]['app']['createHandler']>[0], 'config'>;
+
+/**
+ * A function's configuration parsed from `env` (as its handler.ts parses process.env), and
+ * `createHandler` bound to it: each call is a new "container". process.env is never touched.
+ */
+export function configured<K extends keyof Functions>(name: K, env: Record<string, string> = authEnv()) {
+  const { app, parse } = functions[name];
+  const config = parse(env) as Parameters<Functions[K]['app']['createHandler']>[0]['config'];
+  return {
+    config,
+    createHandler: (deps: DepsOf<K> = {} as DepsOf<K>) =>
+      (app.createHandler as (deps: object) => ReturnType<Functions[K]['app']['createHandler']>)({
+        config,
+        ...deps,
+      }),
+  };
 }
 
 export const keyring = deriveKeyring({

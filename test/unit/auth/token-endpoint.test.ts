@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
+import { parseCallbackConfig } from '../../../functions/callback/config.ts';
 import { createTokenEndpoint } from '../../../functions/shared/auth/token-endpoint.ts';
-import { parseAuthConfig } from '../../../functions/shared/config.ts';
 import { BrokerError } from '../../../functions/shared/errors.ts';
 import { testClientId } from '../../helpers/tokens.ts';
 import {
@@ -15,7 +15,7 @@ import {
 
 async function setup(env: Record<string, string> = {}) {
   const pool = await createFakeUserPool();
-  const config = parseAuthConfig(authEnv(env), { clientSecret: true });
+  const config = parseCallbackConfig(authEnv(env));
   const tokens = createTokenEndpoint(config, {
     clientSecret: async () => testClientSecret,
     fetch: pool.fetch,

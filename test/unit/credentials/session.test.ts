@@ -8,11 +8,11 @@ import { authEnv, createFakeUserPool, type FakeUserPool, testFrontend } from '..
 import { healthyIdentityPool, identityClient, identityId, identityMock } from '../auth/identity-pool-mock.ts';
 import {
   attributesOf,
+  configured,
   cookieValueOf,
   fromFrontend,
   invoker,
   keyring,
-  load,
   pairOf,
   setCookieFor,
   signIn,
@@ -25,12 +25,12 @@ async function setup(env = authEnv(), startedAgo = 0) {
   const pool = await createFakeUserPool();
   pool.clock.now -= startedAgo;
   const now = () => pool.clock.now * 1000;
-  const login = invoker((await load('login', env)).createHandler({ now }));
+  const login = invoker(configured('login', env).createHandler({ now }));
   const callback = invoker(
-    (await load('callback', env)).createHandler({ fetch: pool.fetch, identityClient, now }),
+    configured('callback', env).createHandler({ fetch: pool.fetch, identityClient, now }),
   );
   const credentials = invoker(
-    (await load('credentials', env)).createHandler({ fetch: pool.fetch, identityClient, now }),
+    configured('credentials', env).createHandler({ fetch: pool.fetch, identityClient, now }),
   );
   const { sessionCookie } = await signIn(login, callback, pool);
   identityMock.resetHistory();
@@ -206,7 +206,7 @@ describe('/credentials with a session cookie', () => {
     it('ignores session cookies when sessions are not configured', async () => {
       const pool = await createFakeUserPool();
       const credentials = invoker(
-        (await load('credentials', credentialsEnv())).createHandler({ fetch: pool.fetch, identityClient }),
+        configured('credentials', credentialsEnv()).createHandler({ fetch: pool.fetch, identityClient }),
       );
       const result = await credentials(credentialsEvent(['__Host-broker-session=abc']));
       assert.equal(result.statusCode, 401);

@@ -1,6 +1,6 @@
 /** Fixtures and factories shared by the pre-token-generation tests. */
 import { readdirSync, readFileSync } from 'node:fs';
-import { createHandler } from '../../../functions/pre-token-generation/handler.ts';
+import { createHandler } from '../../../functions/pre-token-generation/app.ts';
 import { defaultProviderTable, type ProviderTable } from '../../../functions/shared/claims/providers.ts';
 import type { Idp, Origin, PreTokenEvent } from '../../../functions/shared/claims/types.ts';
 import { createLogger, type Logger } from '../../../functions/shared/log.ts';
@@ -34,7 +34,7 @@ export function captureLogger(): { logger: Logger; lines: Record<string, unknown
 }
 
 export function testHandler(providers: ProviderTable = defaultProviderTable, logger?: Logger) {
-  return createHandler({ providers, log: logger ?? captureLogger().logger, now: () => now });
+  return createHandler({ config: { providers }, log: logger ?? captureLogger().logger, now: () => now });
 }
 
 /** The event with another version and trigger source, and the empty response Cognito sends for it. */

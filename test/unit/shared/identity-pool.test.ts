@@ -7,7 +7,7 @@ import {
   GetIdCommand,
 } from '@aws-sdk/client-cognito-identity';
 import { mockClient } from 'aws-sdk-client-mock';
-import { parseCredentialsConfig } from '../../../functions/shared/config.ts';
+import { parseCredentialsConfig } from '../../../functions/credentials/config.ts';
 import {
   createCredentialsCaches,
   issueCredentials,

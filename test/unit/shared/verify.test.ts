@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
-import { parseCredentialsConfig } from '../../../functions/shared/config.ts';
+import { parseCredentialsConfig } from '../../../functions/credentials/config.ts';
 import { BrokerError } from '../../../functions/shared/errors.ts';
 import { createIdTokenVerifier, safeEqual } from '../../../functions/shared/oidc/verify.ts';
 import { createTestIssuer, credentialsEnv, testClientId, testIssuer } from '../../helpers/tokens.ts';

@@ -1,0 +1,26 @@
+import {
+  readClientSecret,
+  readCookieSettings,
+  readHostedUi,
+  readSessionMaxAge,
+} from '../shared/auth/config.ts';
+import { type Env, EnvReader, readClockSkew, readIdentityPool, readUserPool } from '../shared/config.ts';
+
+/** CallbackFunction's configuration (code exchange, ID-token check, session, GetId). @throws ConfigError. */
+export function parseCallbackConfig(env: Env) {
+  const r = new EnvReader(env);
+  const pool = readUserPool(r);
+  return r.done({
+    ...pool,
+    // The callback only ever verifies ID tokens the user pool issued to the broker's own client.
+    issuers: [pool.userPool],
+    clockSkewSeconds: readClockSkew(r),
+    ...readHostedUi(r),
+    ...readCookieSettings(r),
+    clientSecret: readClientSecret(r),
+    sessionMaxAgeSeconds: readSessionMaxAge(r),
+    ...readIdentityPool(r),
+  });
+}
+
+export type CallbackFunctionConfig = ReturnType<typeof parseCallbackConfig>;

@@ -1,0 +1,77 @@
+import middy from '@middy/core';
+import { audit, reasonOf } from '../shared/auth/audit.ts';
+import { type AuthSecrets, createAuthSecrets } from '../shared/auth/secrets.ts';
+import { providerOf } from '../shared/auth/session.ts';
+import { createSessionPath } from '../shared/auth/session-credentials.ts';
+import { type IdentityClient, identityClientFor } from '../shared/clients.ts';
+import { bearerToken, createCredentialsIssuer, toCredentialsResponse } from '../shared/credentials.ts';
+import {
+  errorResponses,
+  type HttpEvent,
+  type HttpResult,
+  json,
+  middyOptions,
+  requestIdOf,
+} from '../shared/http.ts';
+import { log } from '../shared/log.ts';
+import { createIdTokenVerifier, type FetchLike } from '../shared/oidc/verify.ts';
+import type { CredentialsFunctionConfig } from './config.ts';
+
+export interface CredentialsHandlerDeps {
+  config: CredentialsFunctionConfig;
+  identityClient?: IdentityClient;
+  /** Without it, keys are fetched over node:https and the token endpoint through global fetch. */
+  fetch?: FetchLike;
+  secrets?: AuthSecrets;
+  /** Epoch milliseconds. */
+  now?: () => number;
+}
+
+/** GET|POST /credentials: a bearer ID token, or the session cookie, traded for AWS credentials. */
+export function createHandler({ config, fetch, now = Date.now, ...deps }: CredentialsHandlerDeps) {
+  const issue = createCredentialsIssuer({
+    identityClient: deps.identityClient ?? identityClientFor(config),
+    verifier: createIdTokenVerifier(config, fetch),
+    identityPoolId: config.identityPoolId,
+    now,
+  });
+  const sessions =
+    config.session &&
+    createSessionPath(config.session, {
+      secrets: deps.secrets ?? createAuthSecrets(config.session),
+      fetch,
+      issue,
+      log,
+      now,
+    });
+
+  return middy<HttpEvent, HttpResult>(middyOptions)
+    .use(errorResponses(log))
+    .handler(async (event, context) => {
+      const requestId = requestIdOf(event, context);
+      const viaSession = sessions?.presentedBy(event) === true;
+      const via = viaSession ? 'session' : 'bearer';
+      try {
+        const { issued, provider, cookies } =
+          sessions && viaSession
+            ? await sessions.credentials(event, requestId)
+            : await issue(bearerToken(event, { sessions: sessions !== undefined })).then((issued) => ({
+                issued,
+                provider: providerOf(issued.claims),
+                cookies: [],
+              }));
+        const reason = issued.cached ? 'cached' : undefined;
+        audit(log, 'credentials', 'success', {
+          identityId: issued.identityId,
+          provider,
+          reason,
+          via,
+          requestId,
+        });
+        return { ...json(200, toCredentialsResponse(issued)), ...(cookies.length ? { cookies } : {}) };
+      } catch (error) {
+        audit(log, 'credentials', 'failure', { reason: reasonOf(error), via, requestId });
+        throw error;
+      }
+    });
+}
