@@ -56,7 +56,7 @@ function parseJson(text: string): Record<string, unknown> | undefined {
  * protocol over HTTPS and nothing else: no credential provider chain, no signer, no retry middleware.
  * That is what keeps /credentials' cold start small: the SDK's client class brings ~300 KB and ~110 ms
  * of import (credential providers, nested STS/SSO clients, HTTP/2) that these two calls never use
- * (bench/README figures). Commands, inputs and outputs are the SDK's, so callers and tests are the
+ * (README "Performance"). Commands, inputs and outputs are the SDK's, so callers and tests are the
  * same with either client. `endpoint` points at the offline stand-in.
  *
  * One retry, after a short random pause, for a dropped connection or a 5xx answer; throttling is not
@@ -149,7 +149,7 @@ function metadata(response: UpstreamResponse, attempts: number) {
   return { httpStatusCode: response.status, requestId: requestIdOf(response), attempts };
 }
 
-/** 20-100 ms: long enough for a new connection, short against the API's 30 s budget. */
+/** 20-100 ms: long enough for a new connection, short against the functions' 10 s Timeout. */
 function pause(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 20 + Math.random() * 80));
 }

@@ -1,5 +1,6 @@
 // Attribute mapping and the user directory of the user pool stand-in: how Cognito turns the claims of
-// a federated sign-in into a user-pool profile (cognito-user-pool-oauth.md §10.3).
+// a federated sign-in into a user-pool profile
+// (https://docs.aws.amazon.com/cognito/latest/developerguide/cognito-user-pools-specifying-attribute-mapping.html).
 //
 // - The mapping comes from the template's identity provider (pool attribute → IdP claim).
 // - Values are stored as strings; arrays and objects are JSON-serialised. (Cognito documents
@@ -148,7 +149,7 @@ export class UserDirectory {
     const existing = this.get(username);
     for (const attribute of Object.keys(mapped.values)) {
       // Cognito rewrites every mapped attribute on every sign-in, even unchanged ones, and fails
-      // when it may not (cognito-user-pool-oauth.md §10.3; message from aws-sdk-ios#2296).
+      // when it may not (attribute-mapping page above; message from aws-amplify/aws-sdk-ios#2296).
       const notWritable = client.writeAttributes !== undefined && !client.writeAttributes.has(attribute);
       const immutable = existing !== undefined && this.schema.get(attribute)?.mutable === false;
       if (notWritable || immutable) throw invalidAttributes(`${attribute}: Attribute cannot be updated.`);

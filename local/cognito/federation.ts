@@ -1,5 +1,5 @@
 // The user pool stand-in as an OIDC relying party of ID.me / Idura, the way Cognito federates
-// (cognito-user-pool-oauth.md §8, §10): endpoints from the issuer's discovery document, the code
+// (https://docs.aws.amazon.com/cognito/latest/developerguide/cognito-user-pools-oidc-flow.html): endpoints from the issuer's discovery document, the code
 // exchanged with client_secret_post only, the IdP's ID token checked against its JWKS (iss, aud,
 // Cognito's own nonce), then user info read by GET or POST, which must be plain JSON.
 
@@ -210,7 +210,7 @@ export class UpstreamClient {
       throw failure(`${this.providerName} Error - ${response.status} error getting user info`);
     }
     // Cognito reads user info as plain JSON only; a JWT (Idura's signedJwt and other strategies)
-    // fails the sign-in with this description (idura-verify-oidc.md §4).
+    // fails the sign-in with this description (https://docs.idura.app/verify/integrations/aws-cognito/).
     if (!/^application\/json\b/i.test(response.headers.get('content-type') ?? '')) {
       await response.body?.cancel();
       throw failure('invalid token_type in idp oauth response');

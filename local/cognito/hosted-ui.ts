@@ -1,6 +1,7 @@
 // The browser side of the hosted-UI domain: `/oauth2/authorize`, the `/login` page,
 // `/oauth2/idpresponse` (federation back from the IdP), `/logout` and Cognito's `/error` page
-// (cognito-user-pool-oauth.md §3, §6, §8, §10). Where Cognito's wording is unknown, a comment says so.
+// (https://docs.aws.amazon.com/cognito/latest/developerguide/authorization-endpoint.html, logout-endpoint.html,
+// cognito-user-pools-oidc-flow.html). Where Cognito's wording is unknown, a comment says so.
 
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';

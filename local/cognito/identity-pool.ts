@@ -1,7 +1,7 @@
 // Amazon Cognito identity pool stand-in: the JSON 1.1 API of Cognito Identity (`POST /` with
 // `X-Amz-Target: AWSCognitoIdentityService.<Operation>`) for GetId, GetCredentialsForIdentity and
 // GetOpenIdToken, reachable by the real @aws-sdk/client-cognito-identity through `endpoint`.
-// Logins are validated as ../shared/reference/cognito-identity-pool.md documents (logins.ts);
+// Logins are validated as Cognito documents it (logins.ts);
 // identity ids are stable per login; credentials last one hour and are plainly local (they sign
 // nothing AWS would accept).
 

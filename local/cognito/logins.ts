@@ -1,5 +1,6 @@
 // How the identity pool stand-in checks one entry of a logins map, in the order and with the
-// messages of ../shared/reference/cognito-identity-pool.md §3, §4 and §7: issuer against the key,
+// messages Cognito documents (https://docs.aws.amazon.com/cognito/latest/developerguide/open-id.html and the GetId errors,
+// https://docs.aws.amazon.com/cognitoidentity/latest/APIReference/API_GetId.html): issuer against the key,
 // provider configured, RSA signature via the issuer's JWKS, `aud` present, `azp`/`aud` among the
 // client ids, expiry with a 5-minute grace, then the user pool's server-side token check.
 

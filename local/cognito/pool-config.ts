@@ -204,7 +204,7 @@ function readClients(
       idTokenSeconds: validity(props.IdTokenValidity, units.IdToken, 'hours', 3600),
       accessTokenSeconds: validity(props.AccessTokenValidity, units.AccessToken, 'hours', 3600),
       refreshTokenSeconds: validity(props.RefreshTokenValidity, units.RefreshToken, 'days', 30 * 86_400),
-      // Federated users can always refresh at the token endpoint (cognito-user-pool-oauth.md §4);
+      // Federated users can always refresh at the token endpoint (https://docs.aws.amazon.com/cognito/latest/developerguide/token-endpoint.html);
       // an explicit list without ALLOW_REFRESH_TOKEN_AUTH is the one way to switch it off.
       allowRefresh: flows.length === 0 || flows.includes('ALLOW_REFRESH_TOKEN_AUTH'),
       tokenRevocation: asBool(props.EnableTokenRevocation, true),

@@ -1,6 +1,6 @@
 // HTTP routes of the user pool stand-in: the hosted-UI domain (`/oauth2/*`, `/login`, `/logout`,
 // `/error`) and the pool issuer (`/<userPoolId>/.well-known/*`). Behaviour and error answers follow
-// ../shared/reference/cognito-user-pool-oauth.md.
+// Cognito's endpoint reference (https://docs.aws.amazon.com/cognito/latest/developerguide/federation-endpoints.html).
 //
 //   hosted-ui.ts       authorize, login page, idpresponse, logout, error page (the browser side)
 //   token-endpoint.ts  token, userInfo, revoke (the back-end side)

@@ -1,6 +1,6 @@
 // The back-end endpoints of the hosted-UI domain: `/oauth2/token` (authorization_code and
 // refresh_token with client authentication), `/oauth2/userInfo` and `/oauth2/revoke`
-// (cognito-user-pool-oauth.md §4, §5, §7).
+// (https://docs.aws.amazon.com/cognito/latest/developerguide/token-endpoint.html, userinfo-endpoint.html, revocation-endpoint.html).
 
 import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';

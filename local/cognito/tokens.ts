@@ -1,6 +1,6 @@
 // Token minting of the user pool stand-in: two RSA key pairs (ID tokens and access tokens are
 // signed with different kids, as in Cognito), RS256 JWTs with Cognito's claim shapes
-// (cognito-user-pool-oauth.md §9), and refresh tokens shaped like Cognito's (a five-part JWE).
+// (https://docs.aws.amazon.com/cognito/latest/developerguide/amazon-cognito-user-pools-using-the-id-token.html), and refresh tokens shaped like Cognito's (a five-part JWE).
 
 import { createHash, generateKeyPair, type KeyObject, randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';

@@ -2,7 +2,7 @@
 // template's `LambdaConfig.PreTokenGenerationConfig`, loaded from its esbuild entry point into a
 // worker thread (its own process.env = the function's template environment, its own module
 // scope, like a Lambda container), called with a genuine event of the configured version, and
-// its answer applied the way Cognito does (cognito-pre-token-generation.md §4-§6).
+// its answer applied the way Cognito does (https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-lambda-pre-token-generation.html).
 
 import { Worker } from 'node:worker_threads';
 import type { StoredUser } from './attributes.ts';
@@ -261,7 +261,8 @@ export class TriggerRunner {
     this.worker ??= this.start();
     const worker = this.worker;
     const id = this.nextId++;
-    // Cognito waits at most 5 seconds (cognito-pre-token-generation.md §6); a function with a
+    // Cognito waits at most 5 seconds (https://docs.aws.amazon.com/cognito/latest/developerguide/cognito-user-pools-working-with-lambda-triggers.html);
+    // a function with a
     // shorter Timeout is stopped by Lambda first and answers with Lambda's timeout error.
     const lambdaTimesOut = this.config.functionTimeoutMs < COGNITO_WAIT_MS;
     const waitMs = Math.min(this.config.functionTimeoutMs, COGNITO_WAIT_MS);

@@ -1,7 +1,7 @@
 // Amazon Cognito user pool stand-in for the offline stack: the hosted-UI OAuth endpoints, the pool
 // issuer (discovery, JWKS) and federation to the local ID.me / Idura stand-ins, configured from
 // template.yaml (identity providers, attribute mapping, app client, schema, pre-token-generation
-// trigger). Behaviour: ../shared/reference/cognito-user-pool-oauth.md.
+// trigger). Behaviour: https://docs.aws.amazon.com/cognito/latest/developerguide/federation-endpoints.html and the pages it links.
 //
 //   user-pool.ts      options, start-up, the handle tests and `npm start` use   (this file)
 //   pool-config.ts    what is read from the template

@@ -1,5 +1,6 @@
 // Test identities offered on the stand-ins' sign-in pages. Claim names and formats follow
-// ../shared/reference/idme-oidc.md §4 and idura-verify-oidc.md §5; national identifiers are fake
+// https://docs.id.me/integrations/configurations/policies/user-properties and
+// https://docs.idura.app/verify/reference/token-contents/; national identifiers are fake
 // but well-formed, because the broker's privacy filter must be tested against what the real
 // providers send. Nothing here is a real person.
 
@@ -29,7 +30,7 @@ export const IDME_POLICIES = {
   login: 'login',
 } as const;
 
-// uuid and claims of the veteran are those of the sandbox fixture quoted in idme-oidc.md §4.
+// uuid and claims of the veteran are those of a published sandbox token (vets-api's ID.me service spec).
 const veteranUuid = '6400bbf301eb4e6e95ccea7693eced6f';
 const studentUuid = 'a3f1c9e27b6d4e0f8c5b2a9d7e4f1c36';
 const ial2Uuid = 'c0de5eed1a2b4c3d9e8f7a6b5c4d3e2f';
@@ -128,7 +129,10 @@ export interface IduraIdentity extends TestIdentity {
   readonly acrValues: readonly [string, ...string[]];
 }
 
-/** `nameidentifier` is the `sub` GUID without braces and dashes (idura-verify-oidc.md §5). */
+/**
+ * `nameidentifier` is the `sub` GUID without braces and dashes
+ * (https://docs.idura.app/verify/reference/token-contents/).
+ */
 function nameIdentifier(sub: string): string {
   return sub.replace(/[{}-]/g, '');
 }
@@ -138,8 +142,8 @@ function iduraIdentity(identity: IduraIdentity): IduraIdentity {
 }
 
 export const IDURA_IDENTITIES: readonly IduraIdentity[] = [
-  // MitID gives a single `name`; the example values are those of idura-verify-oidc.md and
-  // claims-normalization.md §7.
+  // MitID gives a single `name`; the example values are those of Idura's MitID page
+  // (https://docs.idura.app/verify/e-ids/danish-mitid/) and docs/claims.md.
   iduraIdentity({
     id: 'mitid',
     label: 'Ditlev Von Testesen',
@@ -201,7 +205,7 @@ export const IDURA_IDENTITIES: readonly IduraIdentity[] = [
     },
   }),
   // The German eID sends upper-case names and an address whose country is "D" (not ISO alpha-2);
-  // it has no top-level `name` or `country` (claims-normalization.md §4 builds/derives them).
+  // it has no top-level `name` or `country` (docs/claims.md says how they are built).
   iduraIdentity({
     id: 'de-eid',
     label: 'ERIKA MUSTERMANN',

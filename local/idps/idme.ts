@@ -1,5 +1,5 @@
 // ID.me stand-in: an OpenID provider shaped like api.id.me / api.idmelabs.com
-// (../shared/reference/idme-oidc.md). Issuer `<base>/oidc`; discovery and JWKS below it, the
+// (https://docs.id.me/guides/iam-platforms/aws/cognito/oidc). Issuer `<base>/oidc`; discovery and JWKS below it, the
 // OAuth endpoints outside it. Scopes are policy handles; claims use ID.me's own names.
 //
 // Differences from the real service, on purpose or for lack of documentation:
@@ -16,7 +16,10 @@ import { epochSeconds, startStandIn, stringParam } from './common.ts';
 import type { IdmeIdentity } from './identities.ts';
 import { IDME_IDENTITIES, IDME_POLICIES } from './identities.ts';
 
-/** Standard policy handles (idme-oidc.md §3); a client is entitled to some of them. */
+/**
+ * Standard policy handles (https://docs.id.me/integrations/configurations/configuration-standards); a
+ * client is entitled to some of them.
+ */
 export const IDME_KNOWN_POLICIES: readonly string[] = [
   'login',
   'mfa',
@@ -116,7 +119,8 @@ export async function startIdmeStandIn(options: IdmeStandInOptions): Promise<Sta
     issuerPath: '/oidc',
     rewrites: { '/oidc/.well-known/openid-configuration': '/.well-known/openid-configuration' },
     hiddenPaths: ['/.well-known/openid-configuration'],
-    // Undocumented; the sandbox fixture in idme-oidc.md §4 shows exp - iat of about five hours.
+    // Undocumented; a published sandbox ID token (the ID.me service spec of
+    // github.com/department-of-veterans-affairs/vets-api) shows exp - iat of about five hours.
     idTokenTtl: 18_000,
     configuration: () => ({
       routes: {
@@ -129,7 +133,8 @@ export async function startIdmeStandIn(options: IdmeStandInOptions): Promise<Sta
       scopes: ['openid', ...IDME_KNOWN_POLICIES],
       claims: { acr: null, auth_time: null, sid: null, openid: ['sub', 'iat', ...claimNames] },
       extraParams: { scope: validatePolicyScope },
-      // Code and access token live five minutes (idme-oidc.md §6).
+      // Code and access token live five minutes
+      // (https://docs.id.me/integrations/configurations/applications/token-expiration).
       ttl: { AuthorizationCode: 300, AccessToken: 300 },
     }),
     clientMetadata: (client: IdmeClient) => ({

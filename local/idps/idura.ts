@@ -1,5 +1,5 @@
 // Idura Verify stand-in: an OpenID provider shaped like an Idura tenant domain
-// (../shared/reference/idura-verify-oidc.md). The issuer is the bare base URL; the e-ID is chosen
+// (https://docs.idura.app/verify/getting-started/oidc-intro/). The issuer is the bare base URL; the e-ID is chosen
 // by `acr_values` or by a `login_hint` directive `acr_values:<urn>` (the one Cognito forwards,
 // §2.2); claims follow the e-ID scheme (§5).
 //
@@ -158,7 +158,7 @@ export async function startIduraStandIn(options: StandInOptions): Promise<IduraS
     displayName: 'Idura stand-in',
     cookiePrefix: 'idura_',
     issuerPath: '',
-    // Observed in an Idura example token (idura-verify-oidc.md §3): 20 minutes.
+    // Observed in Idura's example token (https://docs.idura.app/verify/reference/token-contents/): 20 minutes.
     idTokenTtl: 1200,
     configuration: () => ({
       routes: {

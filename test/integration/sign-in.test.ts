@@ -95,7 +95,7 @@ describe('sign-in with Idura through Cognito', () => {
     assert.equal((await credentials(browser)).status, 200);
   });
 
-  it("explains Idura's user-info strategy when it is not plainJson", async () => {
+  it("stops with idp_userinfo_not_json when Idura's user info is not plainJson (the fix is for the log, not the page)", async () => {
     stack.idura.setUserinfoStrategy('signedJwt');
     try {
       const browser = new Browser();
@@ -108,7 +108,8 @@ describe('sign-in with Idura through Cognito', () => {
       );
       const page = await response.text();
       assert.ok(response.status >= 400, `status ${response.status}`);
-      assert.match(page, /plainJson/);
+      assert.match(page, /data-error="idp_userinfo_not_json"/);
+      assert.doesNotMatch(page, /plainJson/);
       assert.equal((await session(browser)).signedIn, false);
     } finally {
       stack.idura.setUserinfoStrategy('plainJson');

@@ -44,7 +44,40 @@ function functionSource(dir = join(repoRoot, 'functions')): string {
     .join('\n');
 }
 
+/** Function names of the "Used by" column, by template logical id. */
+const shortNames: Record<string, string> = {
+  CredentialsFunction: 'credentials',
+  LoginFunction: 'login',
+  CallbackFunction: 'callback',
+  SessionFunction: 'session',
+  LogoutFunction: 'logout',
+  PreTokenGenerationFunction: 'pre-token-generation',
+};
+
 describe('README configuration table', () => {
+  it('names, for each template variable, exactly the functions whose Environment declares it', () => {
+    const usedBy = new Map(
+      [...configSection.matchAll(/^\| `([A-Z][A-Z0-9_]+)` \| ([^|]+) \|/gm)].map((m) => [
+        m[1] as string,
+        (m[2] as string)
+          .split(',')
+          .map((name) => name.trim())
+          .flatMap((name) => (name === 'sign-in' ? ['login', 'callback', 'session', 'logout'] : [name]))
+          .sort(),
+      ]),
+    );
+    const declaredBy = new Map<string, string[]>();
+    for (const [id, resource] of Object.entries(readTemplate().Resources)) {
+      if (resource.Type !== 'AWS::Serverless::Function') continue;
+      const variables = (resource.Properties as { Environment?: { Variables?: object } }).Environment
+        ?.Variables;
+      for (const name of Object.keys(variables ?? {})) {
+        declaredBy.set(name, [...(declaredBy.get(name) ?? []), shortNames[id] ?? id].sort());
+      }
+    }
+    for (const [name, functions] of declaredBy) assert.deepEqual(usedBy.get(name), functions, name);
+  });
+
   it('is found and lists variables', () => {
     assert.ok(documented.size >= 10, `only ${documented.size} variables found in the table`);
   });

@@ -1,7 +1,7 @@
 /**
- * template.yaml against the SAM schema (test/fixtures/sam, SAM translator 1.110.0) and the checklist in
- * shared/reference/sam-build-and-local.md: what `sam validate --lint`, `sam build` and
- * `sam local start-api` need.
+ * template.yaml against the SAM schema (test/fixtures/sam, SAM translator 1.110.0) and what
+ * `sam validate --lint`, `sam build` (https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/serverless-sam-cli-using-build-typescript.html)
+ * and `sam local start-api` need.
  */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';

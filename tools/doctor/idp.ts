@@ -1,5 +1,5 @@
 /**
- * What Cognito requires of an upstream OIDC IdP (cognito-user-pool-oauth.md §10.1, §11): HTTPS
+ * What Cognito requires of an upstream OIDC IdP (https://docs.aws.amazon.com/cognito/latest/developerguide/cognito-user-pools-oidc-idp.html): HTTPS
  * endpoints on ports 443/80, an issuer without a trailing slash that equals the discovery
  * `issuer`, the four endpoints, a JWKS whose keys all carry a `kid` and are RSA or EC, ID tokens
  * signed with an algorithm Cognito can verify against that JWKS, and `client_secret_post`.

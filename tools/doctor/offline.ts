@@ -296,7 +296,7 @@ function signInFindings(providerName: string, outcome: SignInOutcome): Finding[]
         ? 'Enable the provider on the app client (SupportedIdentityProviders) and check its name.'
         : /required/i.test(what)
           ? 'Remove the required attribute from the pool schema, or map a claim the IdP sends.'
-          : 'Read the description above; the user pool stand-in uses the same wording as Cognito (cognito-user-pool-oauth.md §11).',
+          : 'Read the description above; the user pool stand-in uses the same wording as Cognito (docs/sign-in.md, "Callback errors").',
     );
   }
   return [...idp.findings, ...offline.findings];

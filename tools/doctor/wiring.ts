@@ -88,8 +88,9 @@ export function userPoolProviderName(region: string, userPoolId: string): string
 }
 
 /**
- * Claims each IdP sends for every user: ID.me's defaults for every policy (idme-oidc.md §4), the
- * claims common to every Idura e-ID (idura-verify-oidc.md §5). Everything else depends on the
+ * Claims each IdP sends for every user: ID.me's defaults for every policy
+ * (https://docs.id.me/integrations/configurations/policies/user-properties), the claims common to every
+ * Idura e-ID (https://docs.idura.app/verify/reference/token-contents/). Everything else depends on the
  * policy or the e-ID.
  */
 const alwaysSentClaims: Record<IdpKind, readonly string[] | undefined> = {
