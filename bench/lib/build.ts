@@ -1,21 +1,9 @@
 /**
  * Everything the cold-start runs load: each function built as `sam build` builds it (scripts/build.ts
- * reads template.yaml), once with the runtime layer's packages External and once with everything
- * bundled; the layer itself, installed as `sam build` installs it (`npm install --omit=dev`); and the
- * two baselines (an empty handler, and the naive SDK + jose handler with esbuild's defaults).
+ * reads template.yaml), and the two baselines (an empty handler, and the naive SDK + jose handler with
+ * esbuild's defaults).
  */
-import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import {
-  existsSync,
-  lstatSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
 import { build } from 'esbuild';
@@ -53,128 +41,46 @@ export function sizesOf(path: string): Sizes {
   return out;
 }
 
-export interface Layer {
-  packages: string[];
-  /** The layer's `nodejs/` directory (Lambda mounts it at /opt/nodejs). */
-  dir: string;
-  nodeModules: string;
-  sizes: Sizes;
-  /** How node_modules was made. */
-  installedWith: string;
-}
-
-/**
- * `npm install --omit=dev` of layers/runtime into bench/out/layer (cached by the package.json's hash).
- * `--prefer-offline` uses npm's cache, which `npm ci` filled, so no network is needed after setup.
- */
-export function installLayer(): Layer {
-  const manifest = readFileSync(join(repoRoot, 'layers/runtime/package.json'), 'utf8');
-  const packages = Object.keys(
-    (JSON.parse(manifest) as { dependencies: Record<string, string> }).dependencies,
-  );
-  const hash = createHash('sha256').update(manifest).digest('hex').slice(0, 12);
-  const dir = join(outRoot, `layer-${hash}`, 'nodejs');
-  const nodeModules = join(dir, 'node_modules');
-  let installedWith = 'npm install --omit=dev --prefer-offline (cached)';
-  if (!existsSync(join(dir, '.installed'))) {
-    rmSync(dir, { recursive: true, force: true });
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'package.json'), manifest);
-    const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-    execFileSync(
-      npm,
-      ['install', '--omit=dev', '--prefer-offline', '--no-audit', '--no-fund', '--no-package-lock'],
-      {
-        cwd: dir,
-        stdio: ['ignore', 'ignore', 'pipe'],
-        // npm itself runs on the project's Node (node_modules/.bin first on PATH).
-        env: { ...process.env, PATH: `${join(repoRoot, 'node_modules/.bin')}:${process.env.PATH ?? ''}` },
-      },
-    );
-    writeFileSync(join(dir, '.installed'), new Date().toISOString());
-    installedWith = 'npm install --omit=dev --prefer-offline';
-  }
-  return { packages, dir, nodeModules, sizes: sizesOf(nodeModules), installedWith };
-}
-
-export type Variant = 'layer' | 'bundled';
-
-export interface BuiltVariant {
+export interface BuiltFunction {
   functionId: string;
-  variant: Variant;
   /** The directory Lambda would unpack the function to (/var/task). */
   dir: string;
   handlerFile: string;
   bundle: Sizes;
   /** The function's package: bundle and source map. */
   pkg: Sizes;
-  /** Whether template.yaml builds the function this way (what `sam build` deploys). */
-  isTemplateDefault: boolean;
-  /** Whether the function uses the layer at run time (imports one of its packages). */
-  importsLayer: boolean;
   /** NODE_OPTIONS as `sam build` sets them (Sourcemap: true adds --enable-source-maps). */
   nodeOptions: string;
 }
 
-interface TemplateFunction {
-  usesLayer: boolean;
-  external: string[];
-  sourcemap: boolean;
-}
-
-function templateFunctions(): Map<string, TemplateFunction> {
+/** Whether each function's BuildProperties ask for a source map. */
+function sourcemaps(): Map<string, boolean> {
   const resolver = new TemplateResolver(readTemplate(), {
     parameters: { HostedUiDomainPrefix: 'build', IdmeClientId: 'x', IduraDomain: 'x', IduraClientId: 'x' },
   });
-  const out = new Map<string, TemplateFunction>();
+  const out = new Map<string, boolean>();
   for (const id of resolver.resourcesOfType('AWS::Serverless::Function')) {
-    const { Properties, Metadata } = resolver.resource(id);
-    const props = (Metadata.BuildProperties ?? {}) as { External?: string[]; Sourcemap?: boolean };
-    out.set(id, {
-      usesLayer: JSON.stringify(Properties.Layers ?? []).includes('RuntimeLayer'),
-      external: props.External ?? [],
-      sourcemap: props.Sourcemap === true,
-    });
+    const props = (resolver.resource(id).Metadata.BuildProperties ?? {}) as { Sourcemap?: boolean };
+    out.set(id, props.Sourcemap === true);
   }
   return out;
 }
 
-/**
- * Builds every function twice: "layer" (the layer's packages External; node_modules beside the
- * bundle is a symlink to the layer's, as Lambda resolves /opt/nodejs/node_modules) and "bundled".
- */
-export async function buildVariants(layer: Layer): Promise<BuiltVariant[]> {
-  const template = templateFunctions();
-  const out: BuiltVariant[] = [];
-  for (const variant of ['layer', 'bundled'] as const) {
-    const root = join(outRoot, 'build', variant);
-    const built = await buildFunctions({
-      outDir: root,
-      ...(variant === 'layer' ? { external: layer.packages } : { bundleEverything: true }),
-    });
-    for (const b of built) {
-      const fn = template.get(b.functionId);
-      const dir = dirname(b.outfile);
-      const source = readFileSync(b.outfile, 'utf8');
-      const importsLayer =
-        variant === 'layer' &&
-        layer.packages.some((p) => source.includes(`"${p}"`) || source.includes(`"${p}/`));
-      if (importsLayer) symlinkSync(layer.nodeModules, join(dir, 'node_modules'), 'dir');
-      const templateUsesLayer = fn?.usesLayer === true && (fn.external.length ?? 0) > 0;
-      out.push({
-        functionId: b.functionId,
-        variant,
-        dir,
-        handlerFile: b.outfile,
-        bundle: sizesOf(b.outfile),
-        pkg: sizesOf(dir),
-        isTemplateDefault: variant === 'layer' ? templateUsesLayer : !templateUsesLayer,
-        importsLayer,
-        nodeOptions: fn?.sourcemap ? '--enable-source-maps' : '',
-      });
-    }
-  }
-  return out;
+/** Builds every function as template.yaml builds it. */
+export async function buildTemplateFunctions(): Promise<BuiltFunction[]> {
+  const sourcemap = sourcemaps();
+  const built = await buildFunctions({ outDir: join(outRoot, 'build', 'functions') });
+  return built.map((b) => {
+    const dir = dirname(b.outfile);
+    return {
+      functionId: b.functionId,
+      dir,
+      handlerFile: b.outfile,
+      bundle: sizesOf(b.outfile),
+      pkg: sizesOf(dir),
+      nodeOptions: sourcemap.get(b.functionId) ? '--enable-source-maps' : '',
+    };
+  });
 }
 
 export interface Baseline {

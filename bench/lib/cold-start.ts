@@ -23,6 +23,7 @@ interface Sample {
   importMs: number;
   firstRequestMs: number;
   coldStartMs: number;
+  coldStartCpuMs: number;
   bootMs: number;
   /** Spawn to exit, measured by this process. */
   processMs: number;
@@ -36,6 +37,8 @@ export interface ColdResult {
   firstRequestMs: number;
   /** Import plus first request: what the function itself adds to a cold invoke. */
   coldStartMs: number;
+  /** CPU time (user + system) of import and first request: less sensitive to a busy machine. */
+  coldStartCpuMs: number;
   bootMs: number;
   processMs: number;
 }
@@ -88,6 +91,7 @@ function runOnce(c: ColdCase, eventFile: string, resultFile: string): Promise<Sa
         importMs: Number(result.importMs),
         firstRequestMs: Number(result.firstRequestMs),
         coldStartMs: Number(result.coldStartMs),
+        coldStartCpuMs: Number(result.coldStartCpuMs),
         bootMs: Number(result.bootMs),
         processMs,
       });
@@ -126,6 +130,7 @@ export async function measureColdStarts(
       importMs: median(s.map((x) => x.importMs)),
       firstRequestMs: median(s.map((x) => x.firstRequestMs)),
       coldStartMs: median(s.map((x) => x.coldStartMs)),
+      coldStartCpuMs: median(s.map((x) => x.coldStartCpuMs)),
       bootMs: median(s.map((x) => x.bootMs)),
       processMs: median(s.map((x) => x.processMs)),
     });

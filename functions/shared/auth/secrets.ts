@@ -10,7 +10,7 @@
  * (README "Performance").
  */
 import { type BrokerError, ConfigError, UpstreamError } from '../errors.ts';
-import { createGetSecretValue, type GetSecretValue } from '../secrets-manager.ts';
+import type { GetSecretValue } from '../secrets-manager.ts';
 import type { AuthConfig } from './config.ts';
 import { type CookieKeyring, deriveKeyring } from './cookies.ts';
 import { parseCookieKeySet } from './keyring.ts';
@@ -40,15 +40,22 @@ export function createSecretsManagerReader(options: SecretsManagerReaderOptions 
   const env = options.env ?? process.env;
   let getSecretValue = options.getSecretValue;
   const cache = new Map<string, { value: Promise<string>; until: number }>();
-  return (secretId) => {
-    const cached = cache.get(secretId);
-    if (cached !== undefined && now() < cached.until) return cached.value;
+  // The signer is imported on the first read: /credentials with a bearer token never reads a secret.
+  const client = async (): Promise<GetSecretValue> => {
+    const { createGetSecretValue } = await import('../secrets-manager.ts');
     getSecretValue ??= createGetSecretValue({
       region: env.AWS_REGION ?? '',
       endpoint: env.AWS_ENDPOINT_URL_SECRETS_MANAGER ?? env.AWS_ENDPOINT_URL,
       timeoutMs: options.timeoutMs ?? 3000,
     });
-    const value = read(getSecretValue, secretId);
+    return getSecretValue;
+  };
+  return (secretId) => {
+    const cached = cache.get(secretId);
+    if (cached !== undefined && now() < cached.until) return cached.value;
+    const value = (getSecretValue ? Promise.resolve(getSecretValue) : client()).then((get) =>
+      read(get, secretId),
+    );
     cache.set(secretId, { value, until: now() + secretsMaxAgeSeconds * 1000 });
     value.catch(() => {
       if (cache.get(secretId)?.value === value) cache.delete(secretId);
