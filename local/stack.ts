@@ -4,9 +4,6 @@
  * derived from template.yaml plus `LocalConfig`; the broker's functions only see configuration.
  * Used by `npm start` and by the integration and browser tests (with ephemeral ports).
  */
-import { readFile } from 'node:fs/promises';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { join } from 'node:path';
 import { type LocalApi, startLocalApi } from './api.ts';
 import {
   type IdentityPoolStandIn,
@@ -15,6 +12,7 @@ import {
 } from './cognito/identity-pool.ts';
 import { startUserPoolStandIn, type UserPoolStandIn } from './cognito/user-pool.ts';
 import { ephemeralConfig, type LocalConfig, localParameters } from './config.ts';
+import { demoPage } from './demo/serve.ts';
 import type { StandIn } from './idps/common.ts';
 import { startIdmeStandIn } from './idps/idme.ts';
 import { type IduraStandIn, startIduraStandIn } from './idps/idura.ts';
@@ -223,28 +221,4 @@ function providerNames(userPool: UserPoolStandIn): [string, string] {
 
 async function closeAll(started: Array<{ close(): Promise<void> }>): Promise<void> {
   await Promise.allSettled(started.reverse().map((s) => s.close()));
-}
-
-const demoFiles: Record<string, [string, string]> = {
-  '/': ['index.html', 'text/html; charset=utf-8'],
-  '/demo/client.js': ['client.js', 'text/javascript; charset=utf-8'],
-  '/demo/app.js': ['app.js', 'text/javascript; charset=utf-8'],
-};
-
-/** Serves the demo page (local only: it is the example frontend, not part of the deployed API). */
-async function demoPage(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
-  const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-  const file = demoFiles[path];
-  if (req.method !== 'GET' || file === undefined) return false;
-  const body = await readFile(join(import.meta.dirname, 'demo', file[0]));
-  res.writeHead(200, {
-    'content-type': file[1],
-    'cache-control': 'no-store',
-    'x-content-type-options': 'nosniff',
-    'referrer-policy': 'no-referrer',
-    'content-security-policy':
-      "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-  });
-  res.end(body);
-  return true;
 }

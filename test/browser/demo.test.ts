@@ -72,4 +72,40 @@ describe('demo page', () => {
       }
     });
   }
+
+  it('says "sign in again" with the login URL when the session was revoked elsewhere (SignInRequiredError)', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    try {
+      await page.goto(`${stack.api.url}/`);
+      await page.getByTestId('login-idme').click();
+      await page.getByTestId('identity-student').click();
+      await page.getByTestId('claims').waitFor();
+      // Another device signs the session out: the refresh token is revoked, this browser keeps its cookie.
+      const cookie = (await context.cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
+      const logout = await fetch(`${stack.api.url}/auth/logout`, {
+        method: 'POST',
+        headers: { cookie, accept: 'application/json' },
+      });
+      assert.equal(logout.status, 200);
+      await page.getByTestId('get-credentials').click();
+      const again = page.getByTestId('sign-in-again');
+      await again.waitFor();
+      assert.equal(await again.getAttribute('href'), '/auth/login?provider=IDmeSandbox&return_to=%2F');
+      assert.match((await page.getByTestId('error').textContent()) ?? '', /sign in again/i);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('serves the demo script as one bundle with the client module inside (no other broker code)', async () => {
+    const response = await fetch(`${stack.api.url}/demo/app.js`);
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get('content-type') ?? '', /javascript/);
+    const script = await response.text();
+    assert.match(script, /SignInRequiredError = class extends BrokerError/);
+    assert.doesNotMatch(script, /^\s*import\b/m, 'bundled: nothing left to import');
+    // Only the client names the broker's routes.
+    assert.equal(script.match(/\/credentials/g)?.length, 1);
+  });
 });
