@@ -6,41 +6,19 @@
  * them for an ID token (bearer) or for the session cookie.
  */
 import assert from 'node:assert/strict';
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
-import type { AwsCredentialIdentityProvider, Checksum, SourceData } from '@smithy/types';
+import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { createBrokerClient, SignInRequiredError } from '../../client/index.ts';
 import type { OfflineStack } from '../../local/stack.ts';
 import { startEphemeralStack } from '../../local/stack.ts';
 import { probeSignIn, targetsFromStack } from '../../tools/doctor/offline.ts';
 import { Browser } from '../helpers/web.ts';
-
-/** SHA-256 / HMAC-SHA-256 in the shape @smithy/signature-v4 takes. */
-class Sha256 implements Checksum {
-  readonly #hash;
-  constructor(secret?: SourceData) {
-    this.#hash = secret === undefined ? createHash('sha256') : createHmac('sha256', toBytes(secret));
-  }
-  update(data: SourceData): void {
-    this.#hash.update(toBytes(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.#hash.digest());
-  }
-  reset(): void {
-    throw new Error('not used');
-  }
-}
-const toBytes = (data: SourceData): Uint8Array =>
-  typeof data === 'string'
-    ? Buffer.from(data)
-    : ArrayBuffer.isView(data)
-      ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
-      : new Uint8Array(data);
 
 interface Issued {
   readonly secretAccessKey: string;
@@ -93,7 +71,7 @@ async function checkSignature(req: IncomingMessage, body: string): Promise<strin
     credentials: { accessKeyId, secretAccessKey: secret.secretAccessKey, sessionToken: secret.sessionToken },
     region,
     service,
-    sha256: Sha256,
+    sha256: Hash.bind(null, 'sha256'),
   });
   const resigned = await signer.sign(
     {
