@@ -117,10 +117,15 @@ function sessionIndex(grantId: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }
 
-function account(identity: IduraIdentity, token: OidcToken | undefined, now: () => number): Account {
+function account(
+  identity: IduraIdentity,
+  token: OidcToken | undefined,
+  acr: string | undefined,
+  now: () => number,
+): Account {
   const authTime = token?.authTime ?? epochSeconds(now());
   const perLogin: Record<string, unknown> = {
-    authenticationtype: token?.acr ?? identity.acrValues[0],
+    authenticationtype: acr ?? identity.acrValues[0],
     authenticationinstant: new Date(authTime * 1000).toISOString(),
     sessionindex: sessionIndex(token?.grantId ?? identity.sub),
   };
@@ -154,6 +159,9 @@ function account(identity: IduraIdentity, token: OidcToken | undefined, now: () 
  */
 export async function startIduraStandIn(options: StandInOptions): Promise<IduraStandIn> {
   let strategy: UserinfoStrategy = 'plainJson';
+  // The login method of each grant: the code carries it, the access token user info is read with
+  // does not, and user info must name the same method as the ID token (Idura's does).
+  const acrByGrant = new Map<string, string>();
   const { standIn, registerClients } = await startStandIn(options, {
     displayName: 'Idura stand-in',
     cookiePrefix: 'idura_',
@@ -184,7 +192,18 @@ export async function startIduraStandIn(options: StandInOptions): Promise<IduraS
     clientMetadata: () => ({ ...STRATEGY_METADATA[strategy] }),
     findAccount: (sub: string, token: OidcToken | undefined, { now }): Account | undefined => {
       const identity = IDURA_IDENTITIES.find((candidate) => candidate.sub === sub);
-      return identity === undefined ? undefined : account(identity, token, now);
+      if (identity === undefined) return undefined;
+      const grant = token?.grantId;
+      if (token?.acr !== undefined && grant !== undefined) {
+        if (acrByGrant.size >= 1000) acrByGrant.delete(acrByGrant.keys().next().value ?? '');
+        acrByGrant.set(grant, token.acr);
+      }
+      return account(
+        identity,
+        token,
+        token?.acr ?? (grant === undefined ? undefined : acrByGrant.get(grant)),
+        now,
+      );
     },
     signInPage,
     login,

@@ -27,6 +27,8 @@ export interface DoctorOptions {
   readonly identityPoolId: string | undefined;
   readonly start: boolean;
   readonly localConfigPath: string | undefined;
+  /** `--access`: the ABAC matrix of the offline identities instead of the checks. */
+  readonly access: boolean;
 }
 
 export class UsageError extends Error {
@@ -93,6 +95,13 @@ Broker configuration (any mode):
                             ALLOWED_ORIGINS, and the ids and IdP names against the pools
   --process-env             the same checks on the current environment
 
+Access (ABAC before deploy):
+  --access                  sign every offline test identity in through the stand-ins (started on
+                            free ports), print the principal tags its credentials carry and the
+                            decision of AuthenticatedRole's policies (ExampleBucketName set) for
+                            sample S3 actions, evaluated by an IAM policy simulator; with
+                            --template and --json only
+
 Output:
   --json                    machine-readable report: {ok, summary, sources, notes, findings[]}
   --quiet, -q               only errors and warnings
@@ -104,6 +113,7 @@ Examples:
   npm run doctor -- --issuer https://api.idmelabs.com/oidc --issuer https://acme-corp.idura.broker
   npm run doctor -- --discovery saved/openid-configuration.json --jwks saved/jwks.json
   npm run doctor -- --offline --start
+  npm run doctor -- --access
   npm run doctor -- --offline --env env.json
   npm run doctor -- --stack federation-broker --region eu-west-1 --env deployed-env.json
   npm run doctor -- --user-pool-id eu-west-1_AbC123 --client-id 1example23 \\
@@ -126,6 +136,7 @@ export const flagNames = [
   '--offline',
   '--start',
   '--local-config',
+  '--access',
   '--issuer',
   '--discovery',
   '--jwks',
@@ -172,6 +183,14 @@ export function parseDoctorArgs(
       '--offline checks the local stack; it cannot be combined with --stack or the pool ids',
     );
   if (values.start && !values.offline) throw new UsageError('--start needs --offline');
+  if (values.access) {
+    const others = Object.keys(values).filter((k) => !['access', 'json', 'template'].includes(k));
+    if (others.length > 0) {
+      throw new UsageError(
+        `--access starts stand-ins of its own and takes only --template and --json (not --${others.join(', --')})`,
+      );
+    }
+  }
   if (values.env !== undefined && values['process-env']) {
     throw new UsageError('give either --env <file.json> or --process-env, not both');
   }
@@ -212,6 +231,7 @@ export function parseDoctorArgs(
       identityPoolId: values['identity-pool-id'],
       start: values.start ?? false,
       localConfigPath: values['local-config'],
+      access: values.access ?? false,
     },
   };
 }
@@ -239,6 +259,7 @@ function parse(argv: readonly string[]) {
       offline: { type: 'boolean' },
       start: { type: 'boolean' },
       'local-config': { type: 'string' },
+      access: { type: 'boolean' },
       issuer: { type: 'string', multiple: true },
       discovery: { type: 'string', multiple: true },
       jwks: { type: 'string' },

@@ -2,6 +2,8 @@
  * `npm run doctor`: finds Cognito federation misconfigurations before a user does. The checks live
  * in the modules beside this file; this only parses flags, runs them and prints the report.
  */
+import { readTemplate } from '../../local/template.ts';
+import { accessMatrix, renderAccessText } from './access.ts';
 import { helpText, parseDoctorArgs, UsageError } from './args.ts';
 import { exitCodeOf } from './findings.ts';
 import { renderJson, renderText } from './report.ts';
@@ -21,6 +23,13 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const { options } = parsed;
+  if (options.access) {
+    const rows = await accessMatrix(
+      options.templatePath === undefined ? {} : { template: readTemplate(options.templatePath) },
+    );
+    process.stdout.write(options.json ? `${JSON.stringify(rows, null, 2)}\n` : renderAccessText(rows));
+    return 0;
+  }
   const report = await runDoctor(options, defaultDeps());
   process.stdout.write(
     options.json

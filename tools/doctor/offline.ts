@@ -196,12 +196,20 @@ export type SignInOutcome =
 
 /**
  * Signs a test identity in through the user pool stand-in's `/oauth2/authorize?identity_provider=…`:
- * the IdP's sign-in page (first test identity), then redirects until the broker's callback URL.
+ * the IdP's sign-in page (the given test identity, else the first), then redirects until the broker's
+ * callback URL.
  */
 export async function probeSignIn(
   targets: OfflineTargets,
   providerName: string,
-  options: { fetch: Fetch; timeoutMs: number },
+  options: {
+    fetch: Fetch;
+    timeoutMs: number;
+    /** The test identity to choose (default: the first the IdP's page offers). */
+    identity?: string;
+    /** Sent to /oauth2/authorize, which forwards it to the IdP (Idura reads `acr_values:<urn>` there). */
+    loginHint?: string;
+  },
 ): Promise<SignInOutcome> {
   const callback = `${targets.config.publicBaseUrl}/auth/callback`;
   const cookies = new Map<string, string>();
@@ -231,6 +239,7 @@ export async function probeSignIn(
     scope: 'openid email profile',
     identity_provider: providerName,
     state: 'doctor',
+    ...(options.loginHint === undefined ? {} : { login_hint: options.loginHint }),
   }).toString();
   try {
     let response = await go(url);
@@ -253,7 +262,9 @@ export async function probeSignIn(
       }
       const html = await response.text();
       const action = /<form[^>]*action="([^"]+)"/.exec(html)?.[1]?.replaceAll('&amp;', '&');
-      const identity = /name="identity" value="([^"]+)"/.exec(html)?.[1];
+      const identity = html.includes('name="identity"')
+        ? (options.identity ?? /name="identity" value="([^"]+)"/.exec(html)?.[1])
+        : undefined;
       if (action !== undefined && identity !== undefined) {
         url = new URL(action, url);
         response = await go(url, { identity });
