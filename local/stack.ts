@@ -12,7 +12,7 @@ import {
 } from './cognito/identity-pool.ts';
 import { startUserPoolStandIn, type UserPoolStandIn } from './cognito/user-pool.ts';
 import { ephemeralConfig, type LocalConfig, localParameters } from './config.ts';
-import { demoPage } from './demo/serve.ts';
+import { demoPages } from './demo/serve.ts';
 import type { StandIn } from './idps/common.ts';
 import { startIdmeStandIn } from './idps/idme.ts';
 import { type IduraStandIn, startIduraStandIn } from './idps/idura.ts';
@@ -181,7 +181,7 @@ export async function startOfflineStack(
       host: config.host,
       region: config.region,
       envVars: { Parameters: standIns.functionEnv },
-      fallback: demoPage,
+      fallback: demoPages(standIns.identityPool),
       eager: true,
       quiet: options.quiet ?? true,
     });

@@ -45,10 +45,39 @@ $('get-credentials').addEventListener('click', async () => {
       `SecretAccessKey  ${mask(c.secretAccessKey)}`,
       `Expiration       ${c.expiration.toISOString()}`,
     ].join('\n');
+    await showAccess(c.accessKeyId);
   } catch (error) {
     showError(error);
   }
 });
+
+interface Access {
+  readonly principalTags: Readonly<Record<string, string>>;
+  readonly rows: ReadonlyArray<{ request: string; action: string; decision: string }>;
+}
+
+/** The offline stack's access table for these credentials (not a broker route: /demo/access). */
+async function showAccess(accessKeyId: string): Promise<void> {
+  const response = await fetch(`/demo/access?${new URLSearchParams({ accessKeyId })}`);
+  if (!response.ok) return;
+  const access = (await response.json()) as Access;
+  $('principal-tags').textContent = Object.entries(access.principalTags)
+    .map(([tag, value]) => `${tag}=${value}`)
+    .join(' ');
+  $('access-rows').replaceChildren(
+    ...access.rows.map((row) => {
+      const tr = document.createElement('tr');
+      for (const text of [row.request, row.action, row.decision]) {
+        const td = document.createElement('td');
+        td.textContent = text;
+        tr.append(td);
+      }
+      tr.lastElementChild?.setAttribute('class', row.decision.split(' ')[0] ?? '');
+      return tr;
+    }),
+  );
+  $('access').hidden = false;
+}
 
 $('logout').addEventListener('click', async () => {
   try {

@@ -40,11 +40,24 @@ after(async () => {
 });
 
 describe('demo page', () => {
-  for (const [button, identity, expected] of [
-    ['login-idme', 'identity-veteran', '"idp": "idme"'],
-    ['login-idura', 'identity-se-bankid', '"idp": "idura"'],
+  // The access table is the pinned matrix's row (test/integration/access.test.ts) for this person.
+  for (const [button, identity, expected, tags, decisions] of [
+    [
+      'login-idme',
+      'identity-veteran',
+      '"idp": "idme"',
+      'idp=idme idp_env=sandbox assurance=IAL2 affiliations=military:veteran',
+      'allow allow allow deny deny',
+    ],
+    [
+      'login-idura',
+      'identity-se-bankid',
+      '"idp": "idura"',
+      'idp=idura idp_env=test assurance=none affiliations=none',
+      'allow allow deny deny deny',
+    ],
   ] as const) {
-    it(`signs in (${button}), shows claims and credentials, and signs out`, async () => {
+    it(`signs in (${button}), shows claims, credentials and what they may do, and signs out`, async () => {
       const page = await browser.newPage();
       try {
         await page.goto(`${stack.api.url}/`);
@@ -61,6 +74,10 @@ describe('demo page', () => {
         assert.match(text, /AccessKeyId\s+ASIA…/);
         assert.match(text, /Expiration\s+\d{4}-/);
         assert.doesNotMatch(text, /SecretAccessKey\s+\S{12,}/, 'the secret is masked');
+        await page.getByTestId('access').waitFor();
+        assert.equal(await page.getByTestId('principal-tags').textContent(), tags);
+        const cells = await page.locator('#access-rows td:last-child').allTextContents();
+        assert.equal(cells.join(' '), decisions);
         if (button === 'login-idme')
           await page.screenshot({ path: 'test/browser/last-run.png', fullPage: true });
         // Page scripts cannot read the session: it is HttpOnly.
