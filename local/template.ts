@@ -48,14 +48,22 @@ const cfnTags: Tags = intrinsics.map(([name, kind]) => ({
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 export interface RawTemplate {
-  Parameters?: Record<string, { Type: string; Default?: string; AllowedValues?: string[] }>;
+  Parameters?: Record<
+    string,
+    { Type: string; Default?: string; AllowedValues?: string[]; AllowedPattern?: string }
+  >;
   Conditions?: Record<string, Json>;
   Globals?: Record<string, Record<string, Json>>;
   Resources: Record<
     string,
-    { Type: string; Properties?: Record<string, Json>; Metadata?: Record<string, Json> }
+    {
+      Type: string;
+      Condition?: string;
+      Properties?: Record<string, Json>;
+      Metadata?: Record<string, Json>;
+    }
   >;
-  Outputs?: Record<string, Json>;
+  Outputs?: Record<string, { Value: Json; Condition?: string; Description?: string }>;
 }
 
 export const templatePath = join(dirname(new URL(import.meta.url).pathname), '..', 'template.yaml');
@@ -215,6 +223,12 @@ export class TemplateResolver {
     const parameter = this.parameter(name);
     if (parameter !== undefined) return parameter;
     if (this.template.Resources[name] !== undefined) return this.options.refs[name] ?? name;
+    // SAM's referenceable property of an HttpApi: its stage's name ($default without StageName).
+    const [api, property] = name.split('.');
+    const raw = api === undefined ? undefined : this.template.Resources[api];
+    if (property === 'Stage' && raw?.Type === 'AWS::Serverless::HttpApi') {
+      return this.options.refs[name] ?? String(this.resolve(raw.Properties?.StageName ?? '$default'));
+    }
     return unresolved;
   }
 
@@ -249,11 +263,24 @@ export class TemplateResolver {
     };
   }
 
-  /** Logical ids of resources of one type, in template order. */
+  /** Whether the resource is created with these parameters (it exists and its Condition holds). */
+  hasResource(logicalId: string): boolean {
+    const raw = this.template.Resources[logicalId];
+    return raw !== undefined && (raw.Condition === undefined || this.condition(raw.Condition));
+  }
+
+  /** Logical ids of the resources of one type these parameters create, in template order. */
   resourcesOfType(type: string): string[] {
     return Object.entries(this.template.Resources)
-      .filter(([, r]) => r.Type === type)
+      .filter(([id, r]) => r.Type === type && this.hasResource(id))
       .map(([id]) => id);
+  }
+
+  /** An output's value, or undefined when the template has no such output or its Condition is false. */
+  output(name: string): string | undefined {
+    const raw = this.template.Outputs?.[name];
+    if (raw === undefined || (raw.Condition !== undefined && !this.condition(raw.Condition))) return undefined;
+    return String(this.resolve(raw.Value));
   }
 }
 

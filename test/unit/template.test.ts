@@ -1,18 +1,21 @@
 /**
- * template.yaml against the SAM schema (test/fixtures/sam, SAM translator 1.110.0) and what
- * `sam validate --lint`, `sam build` (https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/serverless-sam-cli-using-build-typescript.html)
+ * template.yaml against the SAM schema (test/fixtures/sam, SAM translator 1.110.0), the CloudFormation
+ * schemas cfn-lint uses for the resources SAM's schema does not describe (test/fixtures/cfn-lint), and
+ * what `sam validate --lint`, `sam build` (https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/serverless-sam-cli-using-build-typescript.html)
  * and `sam local start-api` need.
  */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import AjvModule from 'ajv';
 import AjvDraft04 from 'ajv-draft-04';
 import { repoRoot, routesFromTemplate } from '../../local/api.ts';
 import { type Json, readTemplate, TemplateResolver } from '../../local/template.ts';
 
-// ajv-draft-04 is CommonJS: its class is the default export's `default`.
+// ajv-draft-04 and ajv are CommonJS: the class is the default export's `default`.
 const Ajv = AjvDraft04.default;
+const AjvDraft7 = AjvModule.default;
 const schemaPath = join(repoRoot, 'test', 'fixtures', 'sam', 'sam.schema.json');
 const template = readTemplate();
 const resources = template.Resources;
@@ -286,5 +289,83 @@ describe('template.yaml and the sam build / sam local checklist', () => {
       if (p.Default !== undefined) continue;
       assert.match(samconfig, new RegExp(`\\b${name}=`), `${name} has no default in samconfig.toml`);
     }
+  });
+});
+
+describe('the optional custom domain (ApiDomainName + CertificateArn)', () => {
+  const withDomain = {
+    ...localParameters,
+    ApiDomainName: 'auth.example.com',
+    CertificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b',
+  };
+  const cfnSchema = (file: string) =>
+    JSON.parse(readFileSync(join(repoRoot, 'test', 'fixtures', 'cfn-lint', file), 'utf8')) as object;
+  const cfn = new AjvDraft7({ strict: false, allErrors: true });
+  const validateDomain = cfn.compile(cfnSchema('aws-apigatewayv2-domainname.json'));
+  const validateMapping = cfn.compile(cfnSchema('aws-apigatewayv2-apimapping.json'));
+  const publicBaseUrls = (resolver: TemplateResolver) =>
+    functions
+      .map(([id]) => (resolver.resource(id).Properties.Environment as { Variables?: Record<string, Json> })?.Variables)
+      .filter((v) => v?.PUBLIC_BASE_URL !== undefined)
+      .map((v) => v?.PUBLIC_BASE_URL);
+
+  it('creates no domain without the parameters: PublicBaseUrl is the public origin everywhere', () => {
+    const resolver = new TemplateResolver(template, { parameters: localParameters });
+    assert.equal(resolver.hasResource('ApiDomain'), false);
+    assert.equal(resolver.hasResource('ApiDomainMapping'), false);
+    assert.ok(!resolver.resourcesOfType('AWS::ApiGatewayV2::DomainName').length);
+    const urls = publicBaseUrls(resolver);
+    assert.equal(urls.length, 5, 'every sign-in function and /credentials read PUBLIC_BASE_URL');
+    assert.deepEqual(new Set(urls), new Set(['http://localhost:3000']));
+    assert.deepEqual(resolver.resource('UserPoolClient').Properties.CallbackURLs, [
+      'http://localhost:3000/auth/callback',
+    ]);
+    assert.equal(resolver.output('PublicOrigin'), 'http://localhost:3000');
+    assert.equal(resolver.output('ApiDomainTarget'), undefined);
+  });
+
+  it('with them, maps the domain to the API and derives the callback URL from it, before any deploy', () => {
+    const resolver = new TemplateResolver(template, { parameters: withDomain });
+    assert.ok(resolver.hasResource('ApiDomain') && resolver.hasResource('ApiDomainMapping'));
+    const domain = resolver.resource('ApiDomain').Properties;
+    assert.ok(validateDomain(domain), JSON.stringify(validateDomain.errors));
+    assert.deepEqual(domain, {
+      DomainName: 'auth.example.com',
+      DomainNameConfigurations: [
+        { CertificateArn: withDomain.CertificateArn, EndpointType: 'REGIONAL', SecurityPolicy: 'TLS_1_2' },
+      ],
+    });
+    const mapping = resolver.resource('ApiDomainMapping').Properties;
+    assert.ok(validateMapping(mapping), JSON.stringify(validateMapping.errors));
+    assert.deepEqual(mapping, { DomainName: 'ApiDomain', ApiId: 'BrokerApi', Stage: '$default' });
+    assert.deepEqual(resources.ApiDomainMapping?.Properties?.Stage, { Ref: 'BrokerApi.Stage' });
+    assert.deepEqual(new Set(publicBaseUrls(resolver)), new Set(['https://auth.example.com']));
+    assert.deepEqual(resolver.resource('UserPoolClient').Properties.CallbackURLs, [
+      'https://auth.example.com/auth/callback',
+    ]);
+    assert.equal(resolver.output('CallbackUrl'), 'https://auth.example.com/auth/callback');
+    assert.equal(resolver.output('PublicOrigin'), 'https://auth.example.com');
+  });
+
+  it('validates the new resources against the CloudFormation schemas cfn-lint uses (not vacuously)', () => {
+    assert.equal(validateDomain({ DomainName: 'a.example.com', DomainNameConfiguration: [] }), false);
+    assert.equal(validateMapping({ DomainName: 'a.example.com', ApiId: 'x' }), false, 'Stage is required');
+  });
+
+  it("accepts empty or well-formed values in the parameters' AllowedPattern, and refuses others", () => {
+    const pattern = (name: string) => new RegExp(String(template.Parameters?.[name]?.AllowedPattern));
+    for (const ok of ['', 'auth.example.com', 'api.eu.example.co.uk']) assert.match(ok, pattern('ApiDomainName'));
+    for (const bad of ['https://auth.example.com', 'auth.example.com/', 'Auth.Example.com', 'localhost'])
+      assert.doesNotMatch(bad, pattern('ApiDomainName'), bad);
+    for (const ok of ['', withDomain.CertificateArn]) assert.match(ok, pattern('CertificateArn'));
+    assert.doesNotMatch('arn:aws:iam::123456789012:role/x', pattern('CertificateArn'));
+  });
+
+  it('names only declared conditions (resources, outputs and Fn::If)', () => {
+    const declared = new Set(Object.keys(template.Conditions ?? {}));
+    const used = JSON.stringify(template).matchAll(/"(?:Condition|Fn::If)":\s*(?:\[\s*)?"(\w+)"/g);
+    for (const [, name] of used) assert.ok(declared.has(name as string), `${name} is not declared`);
+    assert.equal(resources.ApiDomain?.Condition, 'HasCustomDomain');
+    assert.equal(resources.ApiDomainMapping?.Condition, 'HasCustomDomain');
   });
 });

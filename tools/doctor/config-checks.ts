@@ -13,6 +13,7 @@ import { ConfigError } from '../../functions/shared/errors.ts';
 import { loginsKeyFor } from '../../functions/shared/identity-pool.ts';
 import type { Finding } from './findings.ts';
 import { FindingList } from './findings.ts';
+import { checkSameSite } from './same-site.ts';
 import type { WiringModel } from './wiring.ts';
 
 /**
@@ -138,6 +139,7 @@ export function checkBrokerConfig(rawEnv: Env, context: ConfigCheckContext): Con
   const issuerResult = checkIssuer(env, region, poolId, context.offline);
   findings.push(...issuerResult.findings);
   findings.push(...checkOrigins(env));
+  findings.push(...checkSameSite(env));
   if (context.wiring !== undefined)
     findings.push(...checkAgainstWiring(env, context.wiring, context.compareIds ?? false));
 

@@ -12,6 +12,7 @@ import type { OfflineStack } from '../../local/stack.ts';
 import { templatePath as defaultTemplatePath, type RawTemplate, readTemplate } from '../../local/template.ts';
 import type { DoctorOptions } from './args.ts';
 import { checkBrokerConfig, checkProviderTable, readEnvFile } from './config-checks.ts';
+import { checkSameSiteInTemplate } from './same-site.ts';
 import {
   type DeployedClients,
   type DeployedIds,
@@ -170,6 +171,7 @@ async function runTemplate(
       ? undefined
       : checkBrokerConfig(env, { offline: false, defaultRegion: wiring.region, wiring, compareIds: false });
   if (config !== undefined) sink.findings.push(...config.findings);
+  else sink.findings.push(...checkSameSiteInTemplate(fromTemplate.resolver));
   sink.findings.push(
     ...checkWiring(wiring, {
       publicBaseUrl: options.publicBaseUrl ?? config?.publicBaseUrl ?? fromTemplate.publicBaseUrl,
@@ -226,7 +228,10 @@ async function runDeployed(
           compareIds: true,
         });
   if (config !== undefined) sink.findings.push(...config.findings);
-  const publicBaseUrl = options.publicBaseUrl ?? config?.publicBaseUrl ?? input.parameters.PublicBaseUrl;
+  const publicBaseUrl =
+    options.publicBaseUrl ??
+    config?.publicBaseUrl ??
+    (input.parameters.ApiDomainName ? `https://${input.parameters.ApiDomainName}` : input.parameters.PublicBaseUrl);
   if (ids.identityPoolId === undefined) {
     sink.notes.push(
       'the identity pool was not checked: pass --identity-pool-id (stack output IdentityPoolId)',

@@ -102,7 +102,7 @@ export interface TemplateWiring {
   readonly resolver: TemplateResolver;
   /** Parameters without a value (no default, no override). */
   readonly findings: readonly Finding[];
-  /** The PublicBaseUrl parameter as resolved. */
+  /** The broker's public origin: https://<ApiDomainName> with a custom domain, else the PublicBaseUrl parameter. */
   readonly publicBaseUrl: string | undefined;
   /** The pre-token-generation function's environment (PROVIDER_TABLE), when the template has one. */
   readonly triggerEnvironment: Readonly<Record<string, string>> | undefined;
@@ -241,7 +241,8 @@ export function wiringFromTemplate(template: RawTemplate, options: TemplateWirin
     client,
     identityPool,
   };
-  const publicBaseUrl = resolver.parameter('PublicBaseUrl');
+  // The broker's public origin as the template derives it (https://<ApiDomainName>, else PublicBaseUrl).
+  const publicBaseUrl = resolver.output('PublicOrigin') ?? resolver.parameter('PublicBaseUrl');
   return {
     wiring,
     resolver,
