@@ -279,7 +279,8 @@ export class TemplateResolver {
   /** An output's value, or undefined when the template has no such output or its Condition is false. */
   output(name: string): string | undefined {
     const raw = this.template.Outputs?.[name];
-    if (raw === undefined || (raw.Condition !== undefined && !this.condition(raw.Condition))) return undefined;
+    if (raw === undefined || (raw.Condition !== undefined && !this.condition(raw.Condition)))
+      return undefined;
     return String(this.resolve(raw.Value));
   }
 }

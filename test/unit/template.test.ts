@@ -305,7 +305,10 @@ describe('the optional custom domain (ApiDomainName + CertificateArn)', () => {
   const validateMapping = cfn.compile(cfnSchema('aws-apigatewayv2-apimapping.json'));
   const publicBaseUrls = (resolver: TemplateResolver) =>
     functions
-      .map(([id]) => (resolver.resource(id).Properties.Environment as { Variables?: Record<string, Json> })?.Variables)
+      .map(
+        ([id]) =>
+          (resolver.resource(id).Properties.Environment as { Variables?: Record<string, Json> })?.Variables,
+      )
       .filter((v) => v?.PUBLIC_BASE_URL !== undefined)
       .map((v) => v?.PUBLIC_BASE_URL);
 
@@ -354,7 +357,8 @@ describe('the optional custom domain (ApiDomainName + CertificateArn)', () => {
 
   it("accepts empty or well-formed values in the parameters' AllowedPattern, and refuses others", () => {
     const pattern = (name: string) => new RegExp(String(template.Parameters?.[name]?.AllowedPattern));
-    for (const ok of ['', 'auth.example.com', 'api.eu.example.co.uk']) assert.match(ok, pattern('ApiDomainName'));
+    for (const ok of ['', 'auth.example.com', 'api.eu.example.co.uk'])
+      assert.match(ok, pattern('ApiDomainName'));
     for (const bad of ['https://auth.example.com', 'auth.example.com/', 'Auth.Example.com', 'localhost'])
       assert.doesNotMatch(bad, pattern('ApiDomainName'), bad);
     for (const ok of ['', withDomain.CertificateArn]) assert.match(ok, pattern('CertificateArn'));

@@ -12,7 +12,6 @@ import type { OfflineStack } from '../../local/stack.ts';
 import { templatePath as defaultTemplatePath, type RawTemplate, readTemplate } from '../../local/template.ts';
 import type { DoctorOptions } from './args.ts';
 import { checkBrokerConfig, checkProviderTable, readEnvFile } from './config-checks.ts';
-import { checkSameSiteInTemplate } from './same-site.ts';
 import {
   type DeployedClients,
   type DeployedIds,
@@ -24,6 +23,7 @@ import { FindingList } from './findings.ts';
 import { checkIdp, idpKindOf, iduraUserinfoAdvice } from './idp.ts';
 import { type Fetch, issuerFromInput } from './net.ts';
 import { checkOfflineStack, targetsFromConfig, targetsFromStack } from './offline.ts';
+import { checkSameSiteInTemplate } from './same-site.ts';
 import { readSamconfig, type TemplateWiring, wiringFromTemplate } from './template-source.ts';
 import { checkWiring, type WiringModel } from './wiring.ts';
 
@@ -231,7 +231,9 @@ async function runDeployed(
   const publicBaseUrl =
     options.publicBaseUrl ??
     config?.publicBaseUrl ??
-    (input.parameters.ApiDomainName ? `https://${input.parameters.ApiDomainName}` : input.parameters.PublicBaseUrl);
+    (input.parameters.ApiDomainName
+      ? `https://${input.parameters.ApiDomainName}`
+      : input.parameters.PublicBaseUrl);
   if (ids.identityPoolId === undefined) {
     sink.notes.push(
       'the identity pool was not checked: pass --identity-pool-id (stack output IdentityPoolId)',

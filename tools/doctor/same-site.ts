@@ -50,7 +50,10 @@ export function checkSameSite(env: Env): Finding[] {
     if (site === undefined) continue; // config.allowed-origins reports it
     const list = new FindingList('config', 'ALLOWED_ORIGINS');
     if (site === apiSite) {
-      list.ok('config.same-site', `${origin} is on the API's site (${apiSite}): session cookies reach the API`);
+      list.ok(
+        'config.same-site',
+        `${origin} is on the API's site (${apiSite}): session cookies reach the API`,
+      );
     } else {
       const host = new URL(origin).hostname;
       const suggestion = site.startsWith('https:') ? `auth.${site.replace(/^https:\/\//, '')}` : undefined;

@@ -361,7 +361,7 @@ function checkClient(model: WiringModel, expect: WiringExpectations): Finding[] 
       list.warning(
         'client.callback',
         `the registered callback ${callback} is on localhost`,
-        'Fine for sam local; a deployed broker needs its public origin: ApiDomainName and CertificateArn (a custom domain on the frontend\'s site; browser sessions need it), or for bearer-only use PublicBaseUrl set to the ApiUrl output and a second deploy. Pass them with --parameter or set them in samconfig.toml.',
+        "Fine for sam local; a deployed broker needs its public origin: ApiDomainName and CertificateArn (a custom domain on the frontend's site; browser sessions need it), or for bearer-only use PublicBaseUrl set to the ApiUrl output and a second deploy. Pass them with --parameter or set them in samconfig.toml.",
       );
     } else if (client.callbackUrls.includes(callback)) {
       list.ok('client.callback', `${callback} is registered`);

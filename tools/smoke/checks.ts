@@ -57,7 +57,8 @@ class Check {
   }
 }
 
-const deployFix = 'Deploy the current template.yaml (npm run sam:build, then sam deploy) and run the smoke test again.';
+const deployFix =
+  'Deploy the current template.yaml (npm run sam:build, then sam deploy) and run the smoke test again.';
 const corsFix = (origin: string) =>
   `List ${origin} exactly (scheme, host, port; no trailing slash) in the FrontendOrigins parameter: it sets both the HTTP API's CORS and the functions' ALLOWED_ORIGINS.`;
 
@@ -80,7 +81,7 @@ function expectBrokerAnswer(
   want: { status: number; error?: string },
 ): void {
   const got = body?.error === undefined ? '' : ` (${String(body.error)}: ${String(body.message ?? '')})`;
-  if (response.status === 404 || response.status === 403 && body?.message === 'Forbidden') {
+  if (response.status === 404 || (response.status === 403 && body?.message === 'Forbidden')) {
     check.expect(
       false,
       `${response.status}: API Gateway has no such route`,
@@ -125,7 +126,7 @@ function expectCors(check: Check, response: Response, origin: string, allowed: b
     check.expect(
       response.headers.get('access-control-allow-credentials') === 'true',
       'Access-Control-Allow-Credentials is not true (browsers drop the answer to a credentials request)',
-      'Keep AllowCredentials: true in the template\'s Globals HttpApi CorsConfiguration.',
+      "Keep AllowCredentials: true in the template's Globals HttpApi CorsConfiguration.",
     );
   } else {
     check.expect(
@@ -144,13 +145,21 @@ function expectDocumentHeaders(check: Check, response: Response, https: boolean)
     `Content-Security-Policy is "${csp}"`,
     deployFix,
   );
-  check.expect(response.headers.get('x-frame-options') === 'DENY', 'X-Frame-Options DENY is missing', deployFix);
+  check.expect(
+    response.headers.get('x-frame-options') === 'DENY',
+    'X-Frame-Options DENY is missing',
+    deployFix,
+  );
   check.expect(
     response.headers.get('referrer-policy') === 'no-referrer',
     'Referrer-Policy no-referrer is missing',
     deployFix,
   );
-  check.expect(response.headers.get('cache-control') === 'no-store', 'Cache-Control no-store is missing', deployFix);
+  check.expect(
+    response.headers.get('cache-control') === 'no-store',
+    'Cache-Control no-store is missing',
+    deployFix,
+  );
   if (https) {
     check.expect(
       /^max-age=\d+/.test(response.headers.get('strict-transport-security') ?? ''),
@@ -190,7 +199,10 @@ async function credentialsChecks(ctx: Ctx): Promise<SmokeResult[]> {
   const url = `${target.publicOrigin}/credentials`;
   const out: SmokeResult[] = [];
 
-  const anon = new Check('credentials.unauthenticated', 'GET /credentials without a token: 401 unauthenticated');
+  const anon = new Check(
+    'credentials.unauthenticated',
+    'GET /credentials without a token: 401 unauthenticated',
+  );
   const response = await request(ctx, url, { headers: { origin: target.frontendOrigin } });
   expectBrokerAnswer(anon, response, await readJson(response), { status: 401, error: 'unauthenticated' });
   anon.expect(
@@ -206,12 +218,18 @@ async function credentialsChecks(ctx: Ctx): Promise<SmokeResult[]> {
   expectBrokerAnswer(post, posted, await readJson(posted), { status: 401, error: 'unauthenticated' });
   out.push(post.result());
 
-  const cors = new Check('credentials.cors-foreign-origin', `GET /credentials from ${foreignOrigin}: no CORS headers`);
+  const cors = new Check(
+    'credentials.cors-foreign-origin',
+    `GET /credentials from ${foreignOrigin}: no CORS headers`,
+  );
   const foreign = await request(ctx, url, { headers: { origin: foreignOrigin } });
   expectCors(cors, foreign, foreignOrigin, false);
   out.push(cors.result());
 
-  const malformed = new Check('credentials.invalid-request', 'GET /credentials with "Authorization: Basic …": 400 invalid_request');
+  const malformed = new Check(
+    'credentials.invalid-request',
+    'GET /credentials with "Authorization: Basic …": 400 invalid_request',
+  );
   const basic = await request(ctx, url, { headers: { authorization: 'Basic c21va2U6dGVzdA==' } });
   expectBrokerAnswer(malformed, basic, await readJson(basic), { status: 400, error: 'invalid_request' });
   out.push(malformed.result());
@@ -230,7 +248,10 @@ async function credentialsChecks(ctx: Ctx): Promise<SmokeResult[]> {
   );
   out.push(untrusted.result());
 
-  const preflight = new Check('credentials.preflight', `OPTIONS /credentials (CORS preflight) from ${target.frontendOrigin}`);
+  const preflight = new Check(
+    'credentials.preflight',
+    `OPTIONS /credentials (CORS preflight) from ${target.frontendOrigin}`,
+  );
   const options = await request(ctx, url, {
     method: 'OPTIONS',
     headers: {
@@ -239,7 +260,11 @@ async function credentialsChecks(ctx: Ctx): Promise<SmokeResult[]> {
       'access-control-request-headers': 'content-type',
     },
   });
-  preflight.expect(options.status >= 200 && options.status < 300, `status ${options.status}`, corsFix(target.frontendOrigin));
+  preflight.expect(
+    options.status >= 200 && options.status < 300,
+    `status ${options.status}`,
+    corsFix(target.frontendOrigin),
+  );
   expectCors(preflight, options, target.frontendOrigin, true);
   out.push(preflight.result());
   return out;
@@ -249,7 +274,10 @@ async function sessionChecks(ctx: Ctx): Promise<SmokeResult[]> {
   const { target } = ctx;
   const out: SmokeResult[] = [];
 
-  const session = new Check('session.signed-out', 'GET /auth/session without a cookie: 200 {signedIn: false}');
+  const session = new Check(
+    'session.signed-out',
+    'GET /auth/session without a cookie: 200 {signedIn: false}',
+  );
   const response = await request(ctx, `${target.publicOrigin}/auth/session`, {
     headers: { origin: target.frontendOrigin },
   });
@@ -259,7 +287,10 @@ async function sessionChecks(ctx: Ctx): Promise<SmokeResult[]> {
   expectCors(session, response, target.frontendOrigin, true);
   out.push(session.result());
 
-  const logout = new Check('logout.no-session', "POST /auth/logout without a session: 200 with Cognito's /logout URL");
+  const logout = new Check(
+    'logout.no-session',
+    "POST /auth/logout without a session: 200 with Cognito's /logout URL",
+  );
   const signedOut = await request(ctx, `${target.publicOrigin}/auth/logout`, {
     method: 'POST',
     headers: { origin: target.frontendOrigin, accept: 'application/json' },
@@ -284,7 +315,7 @@ async function sessionChecks(ctx: Ctx): Promise<SmokeResult[]> {
     logout.expect(
       logoutUrl.searchParams.get('client_id') === target.appClientId,
       `logoutUrl client_id is ${logoutUrl.searchParams.get('client_id')}, expected ${target.appClientId}`,
-      'USER_POOL_CLIENT_ID must be the stack\'s app client (UserPoolClientId output).',
+      "USER_POOL_CLIENT_ID must be the stack's app client (UserPoolClientId output).",
     );
     logout.expect(
       logoutUrl.searchParams.get('logout_uri') === target.frontendOrigin,
@@ -295,23 +326,37 @@ async function sessionChecks(ctx: Ctx): Promise<SmokeResult[]> {
   expectCors(logout, signedOut, target.frontendOrigin, true);
   out.push(logout.result());
 
-  const crossSite = new Check('logout.cross-site', `POST /auth/logout from ${foreignOrigin}: 403 origin_not_allowed`);
+  const crossSite = new Check(
+    'logout.cross-site',
+    `POST /auth/logout from ${foreignOrigin}: 403 origin_not_allowed`,
+  );
   const refused = await request(ctx, `${target.publicOrigin}/auth/logout`, {
     method: 'POST',
     headers: { origin: foreignOrigin, accept: 'application/json' },
   });
-  expectBrokerAnswer(crossSite, refused, await readJson(refused), { status: 403, error: 'origin_not_allowed' });
+  expectBrokerAnswer(crossSite, refused, await readJson(refused), {
+    status: 403,
+    error: 'origin_not_allowed',
+  });
   out.push(crossSite.result());
 
-  const callback = new Check('callback.no-login-state', 'GET /auth/callback without the sign-in cookie: 400 login_state_missing');
+  const callback = new Check(
+    'callback.no-login-state',
+    'GET /auth/callback without the sign-in cookie: 400 login_state_missing',
+  );
   const cb = await request(ctx, `${target.publicOrigin}/auth/callback?code=smoke&state=smoke`, {
     headers: { accept: 'application/json' },
   });
   expectBrokerAnswer(callback, cb, await readJson(cb), { status: 400, error: 'login_state_missing' });
   out.push(callback.result());
 
-  const noProvider = new Check('login.no-provider', 'GET /auth/login without a provider: 400 unknown_provider');
-  const login = await request(ctx, `${target.publicOrigin}/auth/login`, { headers: { accept: 'application/json' } });
+  const noProvider = new Check(
+    'login.no-provider',
+    'GET /auth/login without a provider: 400 unknown_provider',
+  );
+  const login = await request(ctx, `${target.publicOrigin}/auth/login`, {
+    headers: { accept: 'application/json' },
+  });
   expectBrokerAnswer(noProvider, login, await readJson(login), { status: 400, error: 'unknown_provider' });
   out.push(noProvider.result());
   return out;
@@ -357,9 +402,13 @@ async function providerChecks(ctx: Ctx, provider: SmokeProvider): Promise<SmokeR
   login.expect(
     q.get('redirect_uri') === `${target.publicOrigin}/auth/callback`,
     `redirect_uri ${q.get('redirect_uri')}, expected ${target.publicOrigin}/auth/callback`,
-    'PUBLIC_BASE_URL must be the API\'s public origin: deploy with ApiDomainName (or PublicBaseUrl for bearer-only use) set to it.',
+    "PUBLIC_BASE_URL must be the API's public origin: deploy with ApiDomainName (or PublicBaseUrl for bearer-only use) set to it.",
   );
-  login.expect(q.get('identity_provider') === provider.name, `identity_provider ${q.get('identity_provider')}`, deployFix);
+  login.expect(
+    q.get('identity_provider') === provider.name,
+    `identity_provider ${q.get('identity_provider')}`,
+    deployFix,
+  );
   login.expect(q.get('response_type') === 'code', `response_type ${q.get('response_type')}`, deployFix);
   login.expect(
     q.get('code_challenge_method') === 'S256' && /^[A-Za-z0-9_-]{43}$/.test(q.get('code_challenge') ?? ''),
@@ -368,7 +417,11 @@ async function providerChecks(ctx: Ctx, provider: SmokeProvider): Promise<SmokeR
   );
   login.expect((q.get('state') ?? '').length >= 22, 'no state (or a short one)', deployFix);
   login.expect((q.get('nonce') ?? '').length >= 22, 'no nonce (or a short one)', deployFix);
-  login.expect((q.get('scope') ?? '').split(' ').includes('openid'), `scope "${q.get('scope')}" lacks openid`, 'OAUTH_SCOPES must include openid.');
+  login.expect(
+    (q.get('scope') ?? '').split(' ').includes('openid'),
+    `scope "${q.get('scope')}" lacks openid`,
+    'OAUTH_SCOPES must include openid.',
+  );
   const cookie = response.headers.get('set-cookie') ?? '';
   login.expect(
     /HttpOnly/i.test(cookie) && /SameSite=Lax/i.test(cookie) && (!ctx.https || /;\s*Secure/i.test(cookie)),
@@ -385,8 +438,12 @@ async function providerChecks(ctx: Ctx, provider: SmokeProvider): Promise<SmokeR
   );
   let authorizeEndpoint: string | undefined;
   try {
-    const discovery = await request(ctx, `${provider.issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`);
-    authorizeEndpoint = String(((await readJson(discovery)) ?? {}).authorization_endpoint ?? '') || undefined;
+    const discovery = await request(
+      ctx,
+      `${provider.issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`,
+    );
+    const endpoint = (await readJson(discovery))?.authorization_endpoint;
+    authorizeEndpoint = typeof endpoint === 'string' && endpoint !== '' ? endpoint : undefined;
   } catch {
     authorizeEndpoint = undefined;
   }
@@ -434,7 +491,11 @@ async function providerChecks(ctx: Ctx, provider: SmokeProvider): Promise<SmokeR
       `scope "${nq.get('scope')}", expected ${provider.scopes.join(' ')}`,
       `Set the provider's authorize_scopes to "${provider.scopes.join(' ')}" (ID.me: "openid <your policy handle>").`,
     );
-    federation.expect(nq.get('response_type') === 'code', `response_type ${nq.get('response_type')}`, deployFix);
+    federation.expect(
+      nq.get('response_type') === 'code',
+      `response_type ${nq.get('response_type')}`,
+      deployFix,
+    );
   }
   out.push(federation.result());
   return out;
@@ -457,7 +518,9 @@ async function userPoolChecks(ctx: Ctx): Promise<SmokeResult[]> {
       jwks.status === 200 &&
         Array.isArray(keys) &&
         keys.length > 0 &&
-        keys.every((k) => (k as { kty?: string }).kty === 'RSA' && typeof (k as { kid?: string }).kid === 'string'),
+        keys.every(
+          (k) => (k as { kty?: string }).kty === 'RSA' && typeof (k as { kid?: string }).kid === 'string',
+        ),
       `JWKS ${doc.jwks_uri} answered ${jwks.status} without RSA keys`,
       'The user pool must publish its signing keys; check the UserPoolId output and the region.',
     );
@@ -468,11 +531,18 @@ async function userPoolChecks(ctx: Ctx): Promise<SmokeResult[]> {
 }
 
 /** A failed request (refused, timed out, DNS) as a result instead of an exception. */
-async function guarded(name: string, run: () => Promise<SmokeResult[]>, target: SmokeTarget): Promise<SmokeResult[]> {
+async function guarded(
+  name: string,
+  run: () => Promise<SmokeResult[]>,
+  target: SmokeTarget,
+): Promise<SmokeResult[]> {
   try {
     return await run();
   } catch (error) {
-    const reason = error instanceof Error ? `${error.name}: ${error.message}${error.cause instanceof Error ? ` (${error.cause.message})` : ''}` : String(error);
+    const reason =
+      error instanceof Error
+        ? `${error.name}: ${error.message}${error.cause instanceof Error ? ` (${error.cause.message})` : ''}`
+        : String(error);
     return [
       {
         check: name,
@@ -508,7 +578,11 @@ export async function runSmoke(target: SmokeTarget, deps: SmokeDeps = {}): Promi
 
 /** The report: one line per check, the fix under each failure, and a last line with the counts. */
 export function renderSmoke(target: SmokeTarget, results: readonly SmokeResult[]): string {
-  const lines = [`Smoke test of ${target.label}`, `  broker ${target.publicOrigin}, frontend ${target.frontendOrigin}`, ''];
+  const lines = [
+    `Smoke test of ${target.label}`,
+    `  broker ${target.publicOrigin}, frontend ${target.frontendOrigin}`,
+    '',
+  ];
   for (const r of results) {
     lines.push(`  ${r.ok ? 'ok  ' : 'FAIL'} ${r.check.padEnd(34)} ${r.detail}`);
     if (!r.ok && r.fix) lines.push(`       fix: ${r.fix}`);

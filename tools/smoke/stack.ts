@@ -11,7 +11,9 @@ import { type SmokeTarget, TargetError, targetFromStack } from './target.ts';
  */
 export async function readStackTarget(
   input: { stackName: string; region: string; frontendOrigin?: string | undefined },
-  client: { send(command: DescribeStacksCommand): Promise<DescribeStacksCommandOutput> } = new CloudFormationClient({
+  client: {
+    send(command: DescribeStacksCommand): Promise<DescribeStacksCommandOutput>;
+  } = new CloudFormationClient({
     region: input.region,
   }),
 ): Promise<SmokeTarget> {
@@ -31,7 +33,10 @@ export async function readStackTarget(
     (found.Outputs ?? []).map((o) => [String(o.OutputKey), String(o.OutputValue ?? '')]),
   );
   const parameters = Object.fromEntries(
-    (found.Parameters ?? []).map((p) => [String(p.ParameterKey), String(p.ResolvedValue ?? p.ParameterValue ?? '')]),
+    (found.Parameters ?? []).map((p) => [
+      String(p.ParameterKey),
+      String(p.ResolvedValue ?? p.ParameterValue ?? ''),
+    ]),
   );
   return targetFromStack({
     stackName: input.stackName,

@@ -95,7 +95,8 @@ export function targetFromStack(input: {
     );
   }
   const frontendOrigin =
-    input.frontendOrigin ?? (outputs.AllowedOrigins ?? parameters.FrontendOrigins ?? '').split(',')[0]?.trim();
+    input.frontendOrigin ??
+    (outputs.AllowedOrigins ?? parameters.FrontendOrigins ?? '').split(',')[0]?.trim();
   if (!frontendOrigin) {
     throw new TargetError('the stack lists no FrontendOrigins: pass --frontend-origin <an allowed origin>');
   }

@@ -4,8 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkBrokerConfig } from '../../../tools/doctor/config-checks.ts';
 import { readTemplate, TemplateResolver } from '../../../local/template.ts';
+import { checkBrokerConfig } from '../../../tools/doctor/config-checks.ts';
 import { checkSameSiteInTemplate, siteOf } from '../../../tools/doctor/same-site.ts';
 import { assertSeverity } from './support.ts';
 
@@ -50,7 +50,10 @@ describe('doctor: the frontend on the API site (config.same-site)', () => {
   });
 
   it('reports a frontend served over http to an https API (schemeful same-site)', () => {
-    const findings = sameSite({ ...sessionEnv, ALLOWED_ORIGINS: 'https://app.example.com,http://app.example.com' });
+    const findings = sameSite({
+      ...sessionEnv,
+      ALLOWED_ORIGINS: 'https://app.example.com,http://app.example.com',
+    });
     assert.deepEqual(
       findings.map((f) => f.severity),
       ['ok', 'error'],
@@ -80,7 +83,9 @@ describe('doctor: the frontend on the API site (config.same-site)', () => {
       FrontendOrigins: 'https://app.example.com',
     };
     const findings = (extra: Record<string, string>) =>
-      checkSameSiteInTemplate(new TemplateResolver(readTemplate(), { parameters: { ...parameters, ...extra } }));
+      checkSameSiteInTemplate(
+        new TemplateResolver(readTemplate(), { parameters: { ...parameters, ...extra } }),
+      );
     assert.equal(findings({ PublicBaseUrl: executeApi })[0]?.severity, 'error');
     const withDomain = findings({
       PublicBaseUrl: executeApi,
