@@ -23,7 +23,7 @@ import { FindingList } from './findings.ts';
 import { checkIdp, idpKindOf, iduraUserinfoAdvice } from './idp.ts';
 import { type Fetch, issuerFromInput } from './net.ts';
 import { checkOfflineStack, targetsFromConfig, targetsFromStack } from './offline.ts';
-import { checkSameSiteInTemplate } from './same-site.ts';
+import { checkCustomDomainParameters, checkSameSiteInTemplate } from './same-site.ts';
 import { readSamconfig, type TemplateWiring, wiringFromTemplate } from './template-source.ts';
 import { checkWiring, type WiringModel } from './wiring.ts';
 
@@ -172,6 +172,7 @@ async function runTemplate(
       : checkBrokerConfig(env, { offline: false, defaultRegion: wiring.region, wiring, compareIds: false });
   if (config !== undefined) sink.findings.push(...config.findings);
   else sink.findings.push(...checkSameSiteInTemplate(fromTemplate.resolver));
+  sink.findings.push(...checkCustomDomainParameters(fromTemplate.resolver));
   sink.findings.push(
     ...checkWiring(wiring, {
       publicBaseUrl: options.publicBaseUrl ?? config?.publicBaseUrl ?? fromTemplate.publicBaseUrl,

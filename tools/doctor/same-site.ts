@@ -83,3 +83,24 @@ export function checkSameSiteInTemplate(resolver: TemplateResolver): Finding[] {
   }
   return [];
 }
+
+/** ApiDomainName and CertificateArn work only together: one alone creates no domain (HasCustomDomain). */
+export function checkCustomDomainParameters(resolver: TemplateResolver): Finding[] {
+  const domain = resolver.parameter('ApiDomainName');
+  const certificate = resolver.parameter('CertificateArn');
+  if (domain === undefined && certificate === undefined) return [];
+  const list = new FindingList('config', 'ApiDomainName');
+  const has = (v: unknown) => typeof v === 'string' && v !== '';
+  if (has(domain) !== has(certificate)) {
+    list.error(
+      'config.custom-domain',
+      has(domain)
+        ? `ApiDomainName ${String(domain)} is set without CertificateArn: the template creates no custom domain, and the broker's public origin stays PublicBaseUrl`
+        : 'CertificateArn is set without ApiDomainName: the template creates no custom domain',
+      "Set both: ApiDomainName (a name on the frontend's site) and CertificateArn (an ACM certificate for that name, issued in the stack's region).",
+    );
+  } else if (has(domain)) {
+    list.ok('config.custom-domain', `the API is served at https://${String(domain)}`);
+  }
+  return list.findings;
+}

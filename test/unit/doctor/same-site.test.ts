@@ -6,7 +6,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { readTemplate, TemplateResolver } from '../../../local/template.ts';
 import { checkBrokerConfig } from '../../../tools/doctor/config-checks.ts';
-import { checkSameSiteInTemplate, siteOf } from '../../../tools/doctor/same-site.ts';
+import {
+  checkCustomDomainParameters,
+  checkSameSiteInTemplate,
+  siteOf,
+} from '../../../tools/doctor/same-site.ts';
 import { assertSeverity } from './support.ts';
 
 const sessionEnv: Record<string, string> = {
@@ -93,5 +97,23 @@ describe('doctor: the frontend on the API site (config.same-site)', () => {
       CertificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/abc-123',
     });
     assert.equal(withDomain[0]?.severity, 'ok');
+  });
+
+  it('reports ApiDomainName without CertificateArn (or the reverse): no domain would be created', () => {
+    const check = (extra: Record<string, string>) =>
+      checkCustomDomainParameters(new TemplateResolver(readTemplate(), { parameters: extra }));
+    assert.equal(check({ ApiDomainName: 'auth.example.com' })[0]?.severity, 'error');
+    assert.equal(
+      check({ CertificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/abc' })[0]?.severity,
+      'error',
+    );
+    assert.equal(
+      check({
+        ApiDomainName: 'auth.example.com',
+        CertificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/abc',
+      })[0]?.severity,
+      'ok',
+    );
+    assert.deepEqual(check({}), []);
   });
 });
