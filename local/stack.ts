@@ -13,8 +13,7 @@ import {
 import { startUserPoolStandIn, type UserPoolStandIn } from './cognito/user-pool.ts';
 import { ephemeralConfig, type LocalConfig, localParameters } from './config.ts';
 import { demoPages } from './demo/serve.ts';
-import type { StandIn } from './idps/common.ts';
-import { startIdmeStandIn } from './idps/idme.ts';
+import { type IdmeStandIn, startIdmeStandIn } from './idps/idme.ts';
 import { type IduraStandIn, startIduraStandIn } from './idps/idura.ts';
 import { onFreePort } from './net.ts';
 import { readTemplate, TemplateResolver } from './template.ts';
@@ -24,7 +23,7 @@ export interface StandIns {
   template: TemplateResolver;
   userPool: UserPoolStandIn;
   identityPool: IdentityPoolStandIn;
-  idme: StandIn;
+  idme: IdmeStandIn;
   idura: IduraStandIn;
   /** The environment given to the functions (what env.json holds for `sam local`). */
   functionEnv: Record<string, string>;

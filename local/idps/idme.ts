@@ -3,8 +3,11 @@
 // OAuth endpoints outside it. Scopes are policy handles; claims use ID.me's own names.
 //
 // Differences from the real service, on purpose or for lack of documentation:
-// - userinfo answers plain JSON. Real ID.me advertises RS256/ES256 user-info signing and its
-//   sample apps verify a signed JWT; whether that is sent to every client is unconfirmed (§4).
+// - userinfo answers plain JSON by default. Real ID.me advertises RS256/ES256 user-info signing and
+//   its sample apps verify a signed JWT; whether that is sent to every client is unconfirmed (§4).
+//   setUserinfoStrategy('signedJwt') registers the clients with userinfo_signed_response_alg RS256,
+//   so user info answers application/jwt and Cognito fails with `invalid token_type in idp oauth
+//   response`, as with the Idura stand-in.
 // - only the authorization-code flow; no refresh tokens (Cognito never uses the IdP's).
 // - access tokens are not single-use (ID.me's are, §6); Cognito uses them once anyway.
 // - `scopes_supported` lists every known policy; real discovery lists only `openid`.
@@ -54,6 +57,14 @@ export interface IdmeClient extends StandInClient {
 
 export interface IdmeStandInOptions extends StandInOptions {
   clients: IdmeClient[];
+}
+
+export const IDME_USERINFO_STRATEGIES = ['plainJson', 'signedJwt'] as const;
+export type IdmeUserinfoStrategy = (typeof IDME_USERINFO_STRATEGIES)[number];
+
+export interface IdmeStandIn extends StandIn {
+  /** plainJson (default) or signedJwt (what breaks Cognito's sign-in). */
+  setUserinfoStrategy(strategy: IdmeUserinfoStrategy): void;
 }
 
 const UNRESOLVABLE = "scope can't be resolved to an existing policy for the client";
@@ -112,8 +123,9 @@ function findIdentity(sub: string): IdmeIdentity | undefined {
  * const idme = await startIdmeStandIn({ clients: [{ clientId, clientSecret, redirectUris }] });
  * // idme.issuer === 'http://localhost:<port>/oidc'
  */
-export async function startIdmeStandIn(options: IdmeStandInOptions): Promise<StandIn> {
-  const { standIn } = await startStandIn(options, {
+export async function startIdmeStandIn(options: IdmeStandInOptions): Promise<IdmeStandIn> {
+  let strategy: IdmeUserinfoStrategy = 'plainJson';
+  const { standIn, registerClients } = await startStandIn(options, {
     displayName: 'ID.me stand-in',
     cookiePrefix: 'idme_',
     issuerPath: '/oidc',
@@ -139,6 +151,7 @@ export async function startIdmeStandIn(options: IdmeStandInOptions): Promise<Sta
     }),
     clientMetadata: (client: IdmeClient) => ({
       scope: ['openid', ...(client.policies ?? IDME_DEFAULT_CLIENT_POLICIES)].join(' '),
+      ...(strategy === 'signedJwt' ? { userinfo_signed_response_alg: 'RS256' } : {}),
     }),
     findAccount: (sub: string, _token: OidcToken | undefined, { now }): Account | undefined => {
       const identity = findIdentity(sub);
@@ -160,5 +173,16 @@ export async function startIdmeStandIn(options: IdmeStandInOptions): Promise<Sta
         : { accountId: identity.sub };
     },
   });
-  return standIn;
+  return {
+    ...standIn,
+    setUserinfoStrategy(next: IdmeUserinfoStrategy): void {
+      if (!IDME_USERINFO_STRATEGIES.includes(next)) {
+        throw new TypeError(
+          `unknown user info strategy ${String(next)}; use one of ${IDME_USERINFO_STRATEGIES.join(', ')}`,
+        );
+      }
+      strategy = next;
+      registerClients();
+    },
+  };
 }

@@ -166,6 +166,15 @@ export function checkDiscoveryDocument(doc: unknown, options: DiscoveryCheckOpti
   }
   checkEndpointUrls(list, urls, { offline: options.offline, idPrefix: 'idp.endpoints' });
 
+  const userinfoAlgorithms = strings(d.userinfo_signing_alg_values_supported) ?? [];
+  if (userinfoAlgorithms.length > 0) {
+    list.warning(
+      'idp.userinfo.signing',
+      `discovery advertises signed user info (userinfo_signing_alg_values_supported: ${userinfoAlgorithms.join(', ')}): if the IdP signs or encrypts user info for Cognito's client, every sign-in fails with "invalid token_type in idp oauth response"`,
+      userinfoAdvice(idpKindOf(options.name, issuer)),
+    );
+  }
+
   const algorithms = strings(d.id_token_signing_alg_values_supported);
   if (algorithms === undefined) {
     list.warning(
@@ -273,6 +282,20 @@ export function checkJwks(jwks: unknown, options: { name: string }): Finding[] {
     );
   }
   return list.findings;
+}
+
+/**
+ * What to ask the IdP for: Cognito reads the userinfo endpoint as plain JSON only (a JWT there fails
+ * the sign-in), so the client Cognito uses must have no signed or encrypted user-info response.
+ */
+export function userinfoAdvice(kind: IdpKind): string {
+  const ask =
+    'Ask the IdP to answer user info for the client Cognito uses as plain JSON (Content-Type application/json; no userinfo_signed_response_alg or userinfo_encrypted_response_alg registered for that client).';
+  if (kind === 'idura')
+    return `${ask} Idura: set the application's user info response strategy to plainJson in the dashboard.`;
+  if (kind === 'idme')
+    return `${ask} ID.me: ask your ID.me solution consultant to confirm that this client's user info is released as unsigned JSON (ID.me advertises RS256/ES256 user-info signing).`;
+  return ask;
 }
 
 /** The advice for Idura when user info cannot be probed (a live IdP needs a user's token). */

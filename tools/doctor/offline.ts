@@ -6,7 +6,7 @@ import type { RawTemplate } from '../../local/template.ts';
 import { checkBrokerConfig, checkProviderTable } from './config-checks.ts';
 import type { Finding } from './findings.ts';
 import { FindingList } from './findings.ts';
-import { checkIdp, idpKindOf } from './idp.ts';
+import { checkIdp, idpKindOf, userinfoAdvice } from './idp.ts';
 import { describeFetchError, type Fetch } from './net.ts';
 import { wiringFromTemplate } from './template-source.ts';
 import { checkWiring } from './wiring.ts';
@@ -135,17 +135,31 @@ export async function checkOfflineStack(
   if (options.signIn === false || !reach.up.has(targets.userPoolUrl)) return findings;
 
   let code: string | undefined;
+  const provenPlainJson = new Set<string>();
   for (const name of providerNames) {
     const issuer = issuerOf(name);
     if (issuer === undefined || !reach.up.has(issuer)) continue;
     const outcome = await probeSignIn(targets, name, options);
     findings.push(...signInFindings(name, outcome));
+    if (outcome.kind === 'code') provenPlainJson.add(name);
     if (outcome.kind === 'code') code ??= outcome.code;
   }
   if (code !== undefined && reach.up.has(targets.identityPoolUrl)) {
     findings.push(...(await probeIdentityPool(targets, code, options)));
   }
-  return findings;
+  // A sign-in that got a code proves the user info Cognito read was plain JSON: the advertised
+  // signing is not used for this client.
+  return findings.map((f) =>
+    f.id === 'idp.userinfo.signing' && f.severity === 'warning' && provenPlainJson.has(f.subject)
+      ? {
+          id: f.id,
+          severity: 'ok' as const,
+          group: f.group,
+          subject: f.subject,
+          message: 'discovery advertises signed user info, but this client got plain JSON during the sign-in',
+        }
+      : f,
+  );
 }
 
 async function checkReachable(
@@ -288,15 +302,12 @@ function signInFindings(providerName: string, outcome: SignInOutcome): Finding[]
   const offline = new FindingList('offline', providerName);
   if (outcome.kind === 'code') {
     offline.ok('offline.sign-in', 'a test identity signed in through the user pool stand-in (code issued)');
-    if (kind === 'idura')
-      idp.ok('idp.userinfo.plain-json', 'user info answered plain JSON during the sign-in');
+    idp.ok('idp.userinfo.plain-json', 'user info answered plain JSON during the sign-in');
   } else if (outcome.kind === 'error' && /token_type/.test(outcome.description)) {
     idp.error(
       'idp.userinfo.plain-json',
       `the sign-in failed with "${outcome.description}": user info is not plain JSON`,
-      kind === 'idura'
-        ? "Set the Idura application's user info response strategy to plainJson (offline: stack.idura.setUserinfoStrategy('plainJson'), or restart the stack)."
-        : 'Make the IdP answer its userinfo endpoint with application/json: Cognito cannot read a signed or encrypted JWT there.',
+      `${userinfoAdvice(kind)} Offline: stack.${kind === 'idme' ? 'idme' : 'idura'}.setUserinfoStrategy('plainJson'), or restart the stack.`,
     );
   } else {
     const what = outcome.kind === 'error' ? `${outcome.error}: ${outcome.description}` : outcome.reason;

@@ -106,6 +106,27 @@ describe('doctor: discovery documents broken on purpose', () => {
     assert.match(assertSeverity(findings, 'idp.endpoints.port', 'error').message, /jwks_uri uses port 8443/);
   });
 
+  it('warns for any provider whose discovery advertises signed user info, saying what to ask for', () => {
+    const signed = httpsDoc({ userinfo_signing_alg_values_supported: ['RS256', 'ES256'] });
+    for (const [name, issuer, ask] of [
+      ['IDme', 'https://api.id.me/oidc', /ID\.me solution consultant/],
+      ['IduraTest', 'https://acme.idura.broker', /plainJson/],
+      ['Other', 'https://login.example.org', /plain JSON/],
+    ] as const) {
+      const findings = checkDiscoveryDocument({ ...signed, issuer }, { name, offline: false });
+      const finding = assertSeverity(findings, 'idp.userinfo.signing', 'warning', name);
+      assert.match(finding.message, /RS256, ES256.*invalid token_type in idp oauth response/);
+      assert.match(finding.fix ?? '', /plain JSON \(Content-Type application\/json/);
+      assert.match(finding.fix ?? '', ask);
+    }
+    const unsigned = httpsDoc();
+    delete unsigned.userinfo_signing_alg_values_supported;
+    assert.equal(
+      checkDiscoveryDocument(unsigned, saved).some((f) => f.id === 'idp.userinfo.signing'),
+      false,
+    );
+  });
+
   it('reports missing endpoints', () => {
     const doc = httpsDoc();
     delete doc.userinfo_endpoint;

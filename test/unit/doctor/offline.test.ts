@@ -40,6 +40,9 @@ describe('doctor --offline: the stack set up correctly', () => {
     assertSeverity(findings, 'offline.sign-in', 'ok', 'IDmeSandbox');
     assertSeverity(findings, 'offline.sign-in', 'ok', 'IduraTest');
     assertSeverity(findings, 'idp.userinfo.plain-json', 'ok', 'IduraTest');
+    assertSeverity(findings, 'idp.userinfo.plain-json', 'ok', 'IDmeSandbox');
+    // Both stand-ins advertise user-info signing; the sign-ins proved plain JSON for this client.
+    assertSeverity(findings, 'idp.userinfo.signing', 'ok', 'IDmeSandbox');
     assert.match(assertSeverity(findings, 'offline.identity-pool', 'ok').message, /GetId accepted/);
     assert.equal(assertSeverity(findings, 'idp.endpoints.https', 'ok', 'IduraTest').offlineOnly, true);
   });
@@ -74,6 +77,23 @@ describe('doctor --offline: broken on purpose', () => {
       );
     } finally {
       stack.idura.setUserinfoStrategy('plainJson');
+    }
+  });
+
+  it("reports ID.me's user info switched to signedJwt, as for Idura", async () => {
+    stack.idme.setUserinfoStrategy('signedJwt');
+    try {
+      const findings = await checkOfflineStack(targetsFromStack(stack), options);
+      const finding = assertSeverity(findings, 'idp.userinfo.plain-json', 'error', 'IDmeSandbox');
+      assert.match(finding.message, /invalid token_type in idp oauth response/);
+      assert.match(finding.fix ?? '', /ID\.me solution consultant/);
+      assert.match(finding.fix ?? '', /stack\.idme\.setUserinfoStrategy\('plainJson'\)/);
+      assert.equal(
+        assertSeverity(findings, 'idp.userinfo.signing', 'warning', 'IDmeSandbox').severity,
+        'warning',
+      );
+    } finally {
+      stack.idme.setUserinfoStrategy('plainJson');
     }
   });
 
