@@ -3,13 +3,11 @@
  * - `warm`: /credentials per-request time (cache hit, cache miss, session cookie) and Cognito calls
  *   per request, with upstreams answered in-process at zero latency; the naive handler as baseline.
  * - `memory`: RSS after 10 000 and 50 000 requests that each bring a new identity.
- * - `verify`: ID-token verification throughput against aws-jwt-verify, same token and key.
  * Every security check stays on: the broker's handler and verifier run exactly as deployed.
  *
- * Usage: node bench/in-process-child.ts <warm|memory|verify> <input json> <result json>
+ * Usage: node bench/in-process-child.ts <warm|memory> <input json> <result json>
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { CognitoJwtVerifier } from 'aws-jwt-verify';
 import type { Context } from 'aws-lambda';
 import { createLocalJWKSet } from 'jose';
 import { createIdentityClient } from '../functions/shared/clients.ts';
@@ -260,51 +258,7 @@ async function memory() {
   return { start, at10k, at50k, series, cognitoCalls: counter.GetId + counter.GetCredentialsForIdentity };
 }
 
-async function verify() {
-  const { createIdTokenVerifier } = await import('../functions/shared/oidc/verify.ts');
-  const { parseCredentialsConfig } = await import('../functions/credentials/config.ts');
-  const counter = newCounter();
-  const ours = createIdTokenVerifier(
-    parseCredentialsConfig(env),
-    fakeFetch({
-      jwksUri: `${input.issuer}/.well-known/jwks.json`,
-      jwks: input.jwks,
-      tokenEndpoint: `${domain}/oauth2/token`,
-      idToken: () => input.hitToken,
-      counter,
-    }),
-  );
-  const theirs = CognitoJwtVerifier.create({
-    userPoolId: input.userPoolId,
-    tokenUse: 'id',
-    clientId: input.clientId,
-  });
-  theirs.cacheJwks(input.jwks as Parameters<typeof theirs.cacheJwks>[0]);
-  const token = input.hitToken;
-  await ours.verify(token);
-  await theirs.verify(token);
-  const rounds = 7;
-  const perRound = 3_000;
-  const rate = async (verifyOnce: () => Promise<unknown>) => {
-    const t0 = performance.now();
-    for (let i = 0; i < perRound; i++) await verifyOnce();
-    return perRound / ((performance.now() - t0) / 1000);
-  };
-  const oursRates: number[] = [];
-  const theirsRates: number[] = [];
-  for (let r = 0; r < rounds; r++) {
-    oursRates.push(await rate(() => ours.verify(token)));
-    theirsRates.push(await rate(() => theirs.verify(token)));
-  }
-  return {
-    oursPerSecond: median(oursRates),
-    awsJwtVerifyPerSecond: median(theirsRates),
-    rounds,
-    perRound,
-  };
-}
-
-const modes = { warm, memory, verify } as const;
+const modes = { warm, memory } as const;
 const run = modes[mode as keyof typeof modes];
 if (run === undefined) throw new Error(`unknown mode ${mode}`);
 writeFileSync(resultFile ?? '', JSON.stringify(await run()));

@@ -9,7 +9,8 @@ import { BoundedCache } from '../shared/bounded-cache.ts';
 import { type IdentityClient, identityClientFor } from '../shared/clients.ts';
 import { type HttpEvent, type HttpResult, middyOptions, requestIdOf } from '../shared/http.ts';
 import { log } from '../shared/log.ts';
-import { createIdTokenVerifier, type FetchLike } from '../shared/oidc/verify.ts';
+import { createIdTokenVerifier } from '../shared/oidc/verify.ts';
+import type { FetchLike } from '../shared/upstream-http.ts';
 import type { CallbackFunctionConfig } from './config.ts';
 
 export interface CallbackHandlerDeps {

@@ -12,8 +12,6 @@ export function parseCallbackConfig(env: Env) {
   const pool = readUserPool(r);
   return r.done({
     ...pool,
-    // The callback only ever verifies ID tokens the user pool issued to the broker's own client.
-    issuers: [pool.userPool],
     clockSkewSeconds: readClockSkew(r),
     ...readHostedUi(r),
     ...readCookieSettings(r),

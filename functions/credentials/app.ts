@@ -14,7 +14,8 @@ import {
   requestIdOf,
 } from '../shared/http.ts';
 import { log } from '../shared/log.ts';
-import { createIdTokenVerifier, type FetchLike } from '../shared/oidc/verify.ts';
+import { createIdTokenVerifier } from '../shared/oidc/verify.ts';
+import type { FetchLike } from '../shared/upstream-http.ts';
 import type { CredentialsFunctionConfig } from './config.ts';
 
 export interface CredentialsHandlerDeps {

@@ -3,7 +3,6 @@ import {
   type Env,
   EnvReader,
   readClockSkew,
-  readDirectProviders,
   readIdentityPool,
   readOrigins,
   readUpstreamTimeout,
@@ -25,7 +24,6 @@ export function parseCredentialsConfig(env: Env) {
   const pool = readUserPool(r, r.list('TRUSTED_CLIENT_IDS'));
   const token = {
     ...pool,
-    issuers: [pool.userPool, ...readDirectProviders(r)],
     clockSkewSeconds: readClockSkew(r),
     upstreamTimeoutMs: readUpstreamTimeout(r),
   };

@@ -12,7 +12,7 @@ import {
   requestIdOf,
 } from '../shared/http.ts';
 import { log } from '../shared/log.ts';
-import type { FetchLike } from '../shared/oidc/verify.ts';
+import type { FetchLike } from '../shared/upstream-http.ts';
 import type { LogoutFunctionConfig } from './config.ts';
 
 export interface LogoutHandlerDeps {

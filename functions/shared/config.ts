@@ -106,18 +106,21 @@ export function isLoopback(hostname: string): boolean {
 const regionPattern = /^[a-z]{2}(-[a-z]+)+-\d$/;
 const userPoolIdPattern = /^[\w-]+_[0-9a-zA-Z]+$/;
 const identityPoolIdPattern = /^[\w-]+:[0-9a-f-]+$/;
-const signingAlgorithms = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384'] as const;
-export type SigningAlgorithm = (typeof signingAlgorithms)[number];
+/** Cognito signs every user-pool token with RS256. */
+export type SigningAlgorithm = 'RS256';
 
-/** An issuer whose ID tokens the broker accepts. */
+/**
+ * The issuer whose ID tokens the broker accepts: the user pool, and only it. Identity pools accept
+ * other OIDC providers only through an IAM OIDC provider with RSA-verifiable tokens, which the template
+ * does not create, so bearer tokens are user-pool ID tokens.
+ */
 export interface TrustedIssuer {
   /** Exact `iss` value. */
   issuer: string;
-  kind: 'user-pool' | 'oidc';
   /** Accepted `aud` (or `azp`, when present) values. */
   clientIds: readonly string[];
-  /** Where the signing keys are; undefined means "read jwks_uri from the issuer's discovery document". */
-  jwksUri: string | undefined;
+  /** Where the signing keys are. */
+  jwksUri: string;
   algorithms: readonly SigningAlgorithm[];
 }
 
@@ -182,10 +185,8 @@ export function readUserPool(r: EnvReader, extraClientIds: readonly string[] = [
     userPoolClientId,
     userPool: {
       issuer,
-      kind: 'user-pool',
       clientIds: [userPoolClientId, ...extraClientIds],
       jwksUri: `${issuer}/.well-known/jwks.json`,
-      // Cognito signs every user-pool token with RS256.
       algorithms: ['RS256'],
     },
   };
@@ -193,52 +194,8 @@ export function readUserPool(r: EnvReader, extraClientIds: readonly string[] = [
 
 /** What the ID-token verifier needs. */
 export interface TokenConfig extends UserPoolSettings {
-  issuers: readonly TrustedIssuer[];
   clockSkewSeconds: number;
   upstreamTimeoutMs: number;
-}
-
-/** DIRECT_OIDC_PROVIDERS: IdPs whose ID tokens the identity pool trusts directly (/credentials only). */
-export function readDirectProviders(r: EnvReader): TrustedIssuer[] {
-  const raw = r.json(
-    'DIRECT_OIDC_PROVIDERS',
-    'a JSON array like [{"issuer":"https://api.id.me/oidc","clientIds":["…"]}]',
-  );
-  if (raw === undefined) return [];
-  if (!Array.isArray(raw)) {
-    r.problems.push(
-      'DIRECT_OIDC_PROVIDERS must be a JSON array of {issuer, clientIds, jwksUri?, algorithms?}',
-    );
-    return [];
-  }
-  const out: TrustedIssuer[] = [];
-  raw.forEach((entry: unknown, i) => {
-    const where = `DIRECT_OIDC_PROVIDERS[${i}]`;
-    if (typeof entry !== 'object' || entry === null) {
-      r.problems.push(`${where} must be an object`);
-      return;
-    }
-    const e = entry as Record<string, unknown>;
-    const issuer = typeof e.issuer === 'string' ? r.url(`${where}.issuer`, e.issuer) : undefined;
-    if (issuer === undefined && typeof e.issuer !== 'string') r.problems.push(`${where}.issuer is missing`);
-    const clientIds = Array.isArray(e.clientIds)
-      ? e.clientIds.filter((c): c is string => typeof c === 'string')
-      : [];
-    if (clientIds.length === 0)
-      r.problems.push(`${where}.clientIds must list the client ids its tokens are issued to`);
-    const jwksUri = typeof e.jwksUri === 'string' ? r.url(`${where}.jwksUri`, e.jwksUri) : undefined;
-    const algorithms = Array.isArray(e.algorithms) ? e.algorithms : ['RS256'];
-    const bad = algorithms.filter((a) => !(signingAlgorithms as readonly unknown[]).includes(a));
-    if (bad.length > 0) {
-      r.problems.push(
-        `${where}.algorithms may only name asymmetric algorithms (${signingAlgorithms.join(', ')})`,
-      );
-    }
-    if (issuer !== undefined) {
-      out.push({ issuer, kind: 'oidc', clientIds, jwksUri, algorithms: algorithms as SigningAlgorithm[] });
-    }
-  });
-  return out;
 }
 
 export interface IdentityPoolSettings {

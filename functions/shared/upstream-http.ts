@@ -37,6 +37,9 @@ export class UpstreamTimeoutError extends Error {
   }
 }
 
+/** `fetch`'s signature: what the token endpoint and the JWKS fetcher take, so tests can pass a fake. */
+export type FetchLike = typeof fetch;
+
 /** The transport a client uses; tests and the benchmark pass one answering in-process. */
 export type UpstreamTransport = (url: string, request: UpstreamRequest) => Promise<UpstreamResponse>;
 

@@ -1,14 +1,15 @@
 /**
  * A hostile OpenID provider for the security tests, served over HTTP on loopback with its own keys
  * and claims, in the spirit of the OpenID Foundation's relying-party conformance modules: the tests
- * point the broker at it (USER_POOL_ISSUER and COGNITO_DOMAIN_URL for a user pool that misbehaves,
- * DIRECT_OIDC_PROVIDERS for a directly trusted provider) and make it sign whatever they want.
+ * point the broker at it (USER_POOL_ISSUER and COGNITO_DOMAIN_URL for a user pool that misbehaves)
+ * and make it sign whatever they want.
  *
  * Two issuers share one server:
  * - `poolIssuer` (`<url>/pool`) plays the Cognito user pool: JWKS at `/.well-known/jwks.json` with two
  *   RSA keys, and the hosted-UI endpoints at `<url>/oauth2/token` and `/oauth2/revoke`, whose answers
  *   the test decides (`tokenResponder`).
- * - `oidcIssuer` (`<url>/oidc`) plays a provider found through discovery, with one RSA key.
+ * - `oidcIssuer` (`<url>/oidc`) plays another OpenID provider (found through discovery, one RSA key),
+ *   which the broker must not trust: bearer tokens are user-pool ID tokens only.
  *
  * Besides well-formed tokens it makes the classic hostile ones: `alg: none`, HMAC keyed with the
  * public key, a key the provider does not publish, tokens without `kid`, embedded `jwk`/`jku` headers.

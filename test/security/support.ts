@@ -1,8 +1,8 @@
 /**
  * The offline stack pointed at a hostile OpenID provider (test/helpers/hostile-op.ts): the broker's
  * functions run unchanged behind the local API, but the "user pool" whose tokens they verify and
- * whose token endpoint they call is the hostile one, and a second hostile issuer is trusted directly
- * (DIRECT_OIDC_PROVIDERS). The real identity pool stand-in stays: it trusts neither, so a token that
+ * whose token endpoint they call is the hostile one (its second issuer is trusted by nobody). The real
+ * identity pool stand-in stays: it does not trust the hostile user pool, so a token that
  * passes every check of the broker ends at the identity pool with `provider_not_accepted`, which is
  * how the tests tell "refused by the broker" from "accepted by the broker".
  */
@@ -27,7 +27,6 @@ export async function startHostileStack(functionEnv: Record<string, string> = {}
       functionEnv: {
         USER_POOL_ISSUER: op.poolIssuer,
         COGNITO_DOMAIN_URL: op.url,
-        DIRECT_OIDC_PROVIDERS: JSON.stringify([{ issuer: op.oidcIssuer, clientIds: [op.oidcClientId] }]),
         ...functionEnv,
       },
     },

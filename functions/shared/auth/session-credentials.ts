@@ -17,7 +17,7 @@ import type { IssuedCredentials } from '../credentials.ts';
 import { BrokerError, InvalidTokenError, UnauthenticatedError } from '../errors.ts';
 import { type HttpEvent, header } from '../http.ts';
 import type { Logger } from '../log.ts';
-import type { FetchLike } from '../oidc/verify.ts';
+import type { FetchLike } from '../upstream-http.ts';
 import { audit, reasonOf } from './audit.ts';
 import type { AuthConfig } from './config.ts';
 import { type CookieKeyring, clearCookie, cookieSpecs, cookieValues } from './cookies.ts';

@@ -13,7 +13,7 @@
  */
 import * as oauth from 'oauth4webapi';
 import { BrokerError, InvalidTokenError, UpstreamError } from '../errors.ts';
-import type { FetchLike } from '../oidc/verify.ts';
+import type { FetchLike } from '../upstream-http.ts';
 import type { AuthConfig } from './config.ts';
 
 export interface TokenSet {

@@ -1,28 +1,60 @@
 /**
- * ID-token verification: one place for every check (signature against the issuer's JWKS, algorithm
- * allow-list, iss, aud/azp, exp/nbf/iat with bounded skew and a maximum age, token_use, nonce).
+ * ID-token verification on aws-jwt-verify (https://github.com/awslabs/aws-jwt-verify): JWS parsing,
+ * key selection by `kid`, the signature (node:crypto), the JWKS cache with its penalty box, `exp`/`nbf`,
+ * `iss`, and Cognito's `token_use`/`aud` rules (validateCognitoJwtFields, the check CognitoJwtVerifier
+ * runs) are the library's. This module adds the broker's own rules as checks around it, and translates
+ * the library's errors into the broker's codes (translate() below).
  *
- * Why node:crypto and not jose's jwtVerify: /credentials verifies a token on every request, and jose
- * verifies through WebCrypto, whose asynchronous job costs about three times node:crypto's synchronous
- * verify for the same RSA key (bench: jose-based 0.46x aws-jwt-verify's throughput, this one >1x). The
- * JOSE rules jose enforces here are few and kept: compact JWS only, `crit` refused, the algorithm
- * fixed per issuer (never taken from the key or the token alone), keys chosen by kid, kty, crv, use,
- * key_ops and alg, RSA keys of at least 2048 bits, and no key ever taken from the token (jwk, jku, x5u
- * are ignored). Keys come from the issuer's JWKS, cached for the container's life and fetched again
- * on an unknown kid at most every 5 s.
+ * Why JwtVerifier + validateCognitoJwtFields and not CognitoJwtVerifier itself: CognitoJwtVerifier
+ * derives issuer and JWKS URL from the pool id, so it cannot point at USER_POOL_ISSUER (the offline
+ * stack's user pool), and it also accepts the `issuer-cognito-idp` issuer form, whose tokens the
+ * identity pool's logins key (`cognito-idp.<region>.amazonaws.com/<pool id>`) does not name.
+ *
+ * The broker's rules on top (each pinned by a test, see docs/security-rules.md): a size limit; header
+ * and payload must be valid UTF-8 (RFC 7515 §2, RFC 7519 §7.2; the library decodes leniently, so
+ * two tokens differing only in invalid bytes would decode alike); `crit` refused (RFC 7515 §4.1.11);
+ * the algorithm fixed per issuer (RS256 for the user pool) and checked before any key is fetched; the
+ * issuer checked before any key is fetched; RSA keys of at least 2048 bits (RFC 7518 §3.3); `key_ops`
+ * must allow `verify`; `exp`, `iat` and a non-empty `sub` required; `iat` not in the future and at
+ * most 24 h old (Cognito's longest ID-token validity); `azp`, when present, a trusted client among the
+ * audiences (as identity pools check it); the nonce of the sign-in, compared in constant time.
+ *
+ * JWKS: fetched on first use, fetched again when a token names an unknown kid (key rotation; after a
+ * refetch that still lacks it, no new fetch for `unknownKidCooldownMs`, the library's penalty box), and
+ * fetched again once older than `jwksMaxAgeMs` (10 minutes, as jose's remote JWKS), so a key the issuer
+ * withdrew stops verifying. A failed refetch after the maximum age answers 503: keys are not trusted
+ * beyond their age.
  */
+import { JwtVerifier } from 'aws-jwt-verify';
+import { validateCognitoJwtFields } from 'aws-jwt-verify/cognito-verifier';
 import {
-  constants,
-  createPublicKey,
-  type KeyObject,
-  timingSafeEqual,
-  verify as verifySignature,
-} from 'node:crypto';
-import type { SigningAlgorithm, TokenConfig, TrustedIssuer } from '../config.ts';
-import { InvalidTokenError, TokenExpiredError, UpstreamError } from '../errors.ts';
-import { upstreamRequest } from '../upstream-http.ts';
-
-export type FetchLike = typeof fetch;
+  CognitoJwtInvalidClientIdError,
+  CognitoJwtInvalidTokenUseError,
+  type FailedAssertionError,
+  JwkInvalidKtyError,
+  JwkInvalidUseError,
+  JwksValidationError,
+  JwkValidationError,
+  JwtExpiredError,
+  JwtInvalidAudienceError,
+  JwtInvalidClaimError,
+  JwtInvalidIssuerError,
+  JwtInvalidSignatureAlgorithmError,
+  JwtInvalidSignatureError,
+  JwtNotBeforeError,
+  JwtParseError,
+  JwtWithoutValidKidError,
+  KidNotFoundInJwksError,
+  WaitPeriodNotYetEndedJwkError,
+} from 'aws-jwt-verify/error';
+import type { Fetcher } from 'aws-jwt-verify/https';
+import { type PenaltyBox, SimpleJwksCache } from 'aws-jwt-verify/jwk';
+import { decomposeUnverifiedJwt } from 'aws-jwt-verify/jwt';
+import type { JsonObject } from 'aws-jwt-verify/safe-json-parse';
+import { safeEqual } from '../compare.ts';
+import type { TokenConfig, TrustedIssuer } from '../config.ts';
+import { BrokerError, InvalidTokenError, TokenExpiredError, UpstreamError } from '../errors.ts';
+import { type FetchLike, upstreamRequest } from '../upstream-http.ts';
 
 /** A JWT claims set: any JSON object. */
 export interface JWTPayload {
@@ -51,20 +83,21 @@ export interface VerifiedIdToken {
 export interface VerifyExpectations {
   /** The nonce sent on the authorize request; when set, the token must carry exactly this nonce. */
   nonce?: string;
-  /** Override "now" (tests, refresh decisions). */
-  now?: Date;
 }
 
 /** ID tokens are small; anything bigger is refused before any parsing (Cognito tokens are ~1-2 KB). */
 export const maxTokenLength = 16_384;
-/** Longest accepted ID-token lifetime: Cognito allows at most one day. */
-const maxTokenAgeSeconds = 86_400;
-/** How soon after a refetch an unknown `kid` may trigger another JWKS request. */
-const jwksCooldownMs = 5_000;
+/** Longest accepted ID-token age: Cognito allows at most one day of validity. */
+export const maxTokenAgeSeconds = 86_400;
+/** Keys older than this are fetched again before they verify anything (jose's remote-JWKS default). */
+export const jwksMaxAgeMs = 10 * 60_000;
+/** After a refetch that did not find a token's kid, no new fetch for an unknown kid for this long. */
+export const unknownKidCooldownMs = 10_000;
+/** RFC 7518 §3.3: RSA keys of 2048 bits or more. */
+const minRsaModulusBits = 2048;
 
 /**
- * Verifies OIDC ID tokens for the issuers the deployment trusts. One instance per container:
- * it keeps one JWKS cache per issuer for the life of the container.
+ * Verifies the user pool's ID tokens. One instance per container: it keeps the JWKS cache.
  *
  * @example
  *   const verifier = createIdTokenVerifier(config);
@@ -75,173 +108,134 @@ export interface IdTokenVerifier {
   verify(token: string, expectations?: VerifyExpectations): Promise<VerifiedIdToken>;
 }
 
-/** Reads a JSON document (JWKS, discovery) from a URL, within the upstream timeout. */
-type GetJson = (url: string) => Promise<unknown>;
+export interface VerifierOptions {
+  /** How to fetch the JWKS; tests pass a fake. Without one, node:https (upstream-http.ts). */
+  fetch?: FetchLike | undefined;
+  /** Epoch milliseconds, for the JWKS maximum age and the unknown-kid cool-down. Default Date.now. */
+  now?: () => number;
+}
 
 /**
- * @param fetchImpl how to fetch keys and discovery documents; tests pass a fake. Without one, keys are
- *   fetched with node:https (upstream-http.ts), which keeps `fetch` (undici) off the cold start.
+ * @param options a `FetchLike` alone is accepted too (the handlers' injected fetch).
  */
 export function createIdTokenVerifier(
-  config: Pick<TokenConfig, 'issuers' | 'clockSkewSeconds' | 'upstreamTimeoutMs'>,
-  fetchImpl?: FetchLike,
+  config: Pick<TokenConfig, 'userPool' | 'clockSkewSeconds' | 'upstreamTimeoutMs'>,
+  options: VerifierOptions | FetchLike | undefined = {},
 ): IdTokenVerifier {
-  const byIssuer = new Map(config.issuers.map((i) => [i.issuer, i]));
-  const getJson = jsonGetter(fetchImpl, config.upstreamTimeoutMs);
-  const keySets = new Map<string, Promise<KeySet>>();
-
-  const keySetFor = (issuer: TrustedIssuer): Promise<KeySet> => {
-    let keySet = keySets.get(issuer.issuer);
-    if (keySet === undefined) {
-      keySet = jwksUriOf(issuer, getJson).then((uri) => createKeySet(uri, getJson));
-      // A failed discovery must not be cached forever.
-      keySet.catch(() => keySets.delete(issuer.issuer));
-      keySets.set(issuer.issuer, keySet);
-    }
-    return keySet;
-  };
+  const { fetch: fetchImpl, now = Date.now } = typeof options === 'function' ? { fetch: options } : options;
+  const issuer = config.userPool;
+  const skew = config.clockSkewSeconds;
+  const jwksUri = issuer.jwksUri ?? `${issuer.issuer}/.well-known/jwks.json`;
+  const jwksCache = new MaxAgeJwksCache(jwksMaxAgeMs, now, {
+    fetcher: fetcherFor(fetchImpl, config.upstreamTimeoutMs),
+    penaltyBox: new CooldownPenaltyBox(unknownKidCooldownMs, now),
+  });
+  const verifier = JwtVerifier.create(
+    { issuer: issuer.issuer, jwksUri, audience: null, graceSeconds: skew },
+    { jwksCache },
+  );
 
   return {
     async verify(token, expectations = {}) {
-      const jws = parseCompactJws(token);
-      const issuer = trustedIssuerOf(jws.payload, byIssuer);
-      const alg = jws.header.alg as SigningAlgorithm;
-      if (!issuer.algorithms.includes(alg)) {
-        throw new InvalidTokenError(
-          'The token is signed with an algorithm this issuer is not allowed to use',
-          {
-            code: 'algorithm_not_allowed',
+      precheck(token, issuer);
+      let claims: IdTokenClaims | undefined;
+      try {
+        await verifier.verify(token, {
+          customJwtCheck: ({ payload, jwk }) => {
+            checkKey(jwk);
+            claims = checkClaims(payload, issuer, skew, Math.floor(now() / 1000));
+            if (expectations.nonce !== undefined) checkNonce(claims, expectations.nonce);
           },
-        );
+        });
+      } catch (error) {
+        throw translate(error, issuer);
       }
-      const keySet = await keySetFor(issuer).catch((cause: unknown) => {
-        throw keysUnavailable(issuer, cause);
-      });
-      const key = await keySet.keyFor(alg, jws.header.kid).catch((cause: unknown) => {
-        if (cause instanceof InvalidTokenError) throw cause;
-        throw keysUnavailable(issuer, cause);
-      });
-      if (!signatureIsValid(alg, key, jws)) {
-        throw new InvalidTokenError('The token signature is not valid', { code: 'bad_signature' });
-      }
-      const claims = checkClaims(jws.payload, issuer, config.clockSkewSeconds, expectations.now);
-      if (issuer.kind === 'user-pool' && claims.token_use !== 'id') {
-        throw new InvalidTokenError(
-          claims.token_use === 'access'
-            ? 'This is a Cognito access token; send the ID token instead'
-            : 'token_use must be "id" for a Cognito ID token',
-          { code: 'wrong_token_use' },
-        );
-      }
-      checkAudience(claims, issuer);
-      if (expectations.nonce !== undefined) checkNonce(claims, expectations.nonce);
-      return { claims, issuer };
+      return { claims: claims as IdTokenClaims, issuer };
     },
   };
 }
 
-interface CompactJws {
-  header: { alg: string; kid?: unknown } & JWTPayload;
-  payload: JWTPayload;
-  /** `<header>.<payload>` as sent: what the signature covers. */
-  signingInput: string;
-  signature: Buffer;
-}
-
-const base64url = /^[A-Za-z0-9_-]*$/;
-const malformed = () =>
-  new InvalidTokenError('The token is not a well-formed JWT (expected three base64url parts)', {
+const malformed = (detail?: string) =>
+  new InvalidTokenError(detail ?? 'The token is not a well-formed JWT (expected three base64url parts)', {
     code: 'malformed_token',
   });
 
-function decodeJson(segment: string): JWTPayload {
-  if (segment === '' || !base64url.test(segment)) throw malformed();
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
-  } catch {
-    throw malformed();
-  }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw malformed();
-  return value as JWTPayload;
-}
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-/** Splits and decodes a compact JWS, refusing what no signature check should ever see. */
-function parseCompactJws(token: string): CompactJws {
+/** Checks that need no key: size, UTF-8, `crit`, the algorithm and the issuer, before any fetch. */
+function precheck(token: string, issuer: TrustedIssuer): void {
   if (token.length > maxTokenLength) {
     throw new InvalidTokenError(`The token is longer than ${maxTokenLength} characters`, {
       code: 'token_too_large',
     });
   }
-  const parts = token.split('.');
-  const header = decodeJson(parts[0] ?? '');
-  const alg = header.alg;
+  const { jwt, unsigned } = decompose(token);
+  try {
+    utf8.decode(Buffer.from(jwt.headerB64, 'base64url'));
+    utf8.decode(Buffer.from(jwt.payloadB64, 'base64url'));
+  } catch {
+    throw malformed('The token header or payload is not valid UTF-8');
+  }
+  const alg = jwt.header.alg;
   if (typeof alg !== 'string' || alg === 'none' || alg.startsWith('HS')) {
     throw new InvalidTokenError(`Tokens signed with "${String(alg).slice(0, 16)}" are not accepted`, {
       code: 'algorithm_not_allowed',
     });
   }
-  if (parts.length !== 3) throw malformed();
-  const [encodedHeader, encodedPayload, encodedSignature] = parts as [string, string, string];
   // No extension is understood, so any critical one must be refused (RFC 7515 §4.1.11).
-  if (header.crit !== undefined) {
-    throw new InvalidTokenError('The token names critical header parameters this broker does not support', {
-      code: 'malformed_token',
+  if (jwt.header.crit !== undefined) {
+    throw malformed('The token names critical header parameters this broker does not support');
+  }
+  if (!(issuer.algorithms as readonly string[]).includes(alg)) {
+    throw new InvalidTokenError('The token is signed with an algorithm this issuer is not allowed to use', {
+      code: 'algorithm_not_allowed',
     });
   }
-  const payload = decodeJson(encodedPayload);
-  if (!base64url.test(encodedSignature)) throw malformed();
-  return {
-    header: header as CompactJws['header'],
-    payload,
-    signingInput: `${encodedHeader}.${encodedPayload}`,
-    signature: Buffer.from(encodedSignature, 'base64url'),
-  };
-}
-
-/** Picks the trusted issuer named by the (not yet verified) token, refusing anything else early. */
-function trustedIssuerOf(payload: JWTPayload, byIssuer: Map<string, TrustedIssuer>): TrustedIssuer {
-  const iss = payload.iss;
-  const issuer = typeof iss === 'string' ? byIssuer.get(iss) : undefined;
-  if (issuer === undefined) {
+  if (jwt.payload.iss !== issuer.issuer) {
     throw new InvalidTokenError(
       'The token was not issued by a provider this broker trusts; sign in through the configured user pool',
       { code: 'untrusted_issuer' },
     );
   }
-  return issuer;
+  if (unsigned) throw new InvalidTokenError('The token signature is not valid', { code: 'bad_signature' });
 }
 
-const hashOf: Record<SigningAlgorithm, string> = {
-  RS256: 'sha256',
-  RS384: 'sha384',
-  RS512: 'sha512',
-  PS256: 'sha256',
-  PS384: 'sha384',
-  PS512: 'sha512',
-  ES256: 'sha256',
-  ES384: 'sha384',
-};
-
-function signatureIsValid(alg: SigningAlgorithm, key: KeyObject, jws: CompactJws): boolean {
-  const data = Buffer.from(jws.signingInput, 'latin1');
-  const hash = hashOf[alg];
+/**
+ * The library's decomposition. A token with an empty signature (an unsecured JWT, or a stripped
+ * signature) fails it; its header and payload are then read by the library with a placeholder
+ * signature, only so that the answer can say why (alg none, or no signature), never to accept it.
+ */
+function decompose(token: string): { jwt: ReturnType<typeof decomposeUnverifiedJwt>; unsigned: boolean } {
   try {
-    if (alg.startsWith('PS')) {
-      return verifySignature(
-        hash,
-        data,
-        { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST },
-        jws.signature,
-      );
-    }
-    if (alg.startsWith('ES')) {
-      // JWS carries ECDSA signatures as r||s (RFC 7518 §3.4), not DER.
-      return verifySignature(hash, data, { key, dsaEncoding: 'ieee-p1363' }, jws.signature);
-    }
-    return verifySignature(hash, data, key, jws.signature);
+    return { jwt: decomposeUnverifiedJwt(token), unsigned: false };
   } catch {
-    return false;
+    if (token.endsWith('.')) {
+      try {
+        return { jwt: decomposeUnverifiedJwt(`${token}AA`), unsigned: true };
+      } catch {}
+    }
+    throw malformed();
+  }
+}
+
+const unknownKey = () =>
+  new InvalidTokenError('The token was signed with a key the issuer does not publish (kid)', {
+    code: 'unknown_key',
+  });
+
+/** The key rules the library leaves out: RSA size and `key_ops`. */
+function checkKey(jwk: JsonObject): void {
+  if (jwk.kty === 'RSA') {
+    const n = typeof jwk.n === 'string' ? Buffer.from(jwk.n, 'base64url').toString('hex') : '';
+    const bits = n === '' ? 0 : BigInt(`0x${n}`).toString(2).length;
+    if (bits < minRsaModulusBits) {
+      throw new InvalidTokenError('The token was signed with an RSA key shorter than 2048 bits', {
+        code: 'unknown_key',
+      });
+    }
+  }
+  if (jwk.key_ops !== undefined && !(Array.isArray(jwk.key_ops) && jwk.key_ops.includes('verify'))) {
+    throw unknownKey();
   }
 }
 
@@ -250,75 +244,46 @@ const claimError = (claim: string, reason: 'missing' | 'invalid' | 'check_failed
 
 const isNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
 
-/** The registered claims (RFC 7519 §4.1) with the issuer's expectations, at `now` ± the clock skew. */
-function checkClaims(
-  payload: JWTPayload,
-  issuer: TrustedIssuer,
-  skewSeconds: number,
-  nowDate: Date | undefined,
-): IdTokenClaims {
-  for (const claim of ['iss', 'sub', 'exp', 'iat'] as const) {
+/**
+ * After the signature: what the library does not require (exp, iat, sub), the maximum age, Cognito's
+ * token_use and client ids, then azp. exp and nbf themselves are the library's (graceSeconds = skew).
+ */
+function checkClaims(payload: JsonObject, issuer: TrustedIssuer, skew: number, now: number): IdTokenClaims {
+  for (const claim of ['sub', 'exp', 'iat'] as const) {
     if (payload[claim] === undefined) throw claimError(claim, 'missing');
   }
-  if (payload.iss !== issuer.issuer) throw claimError('iss', 'check_failed');
   if (typeof payload.sub !== 'string' || payload.sub === '') throw claimError('sub', 'invalid');
-  const aud = payload.aud;
-  if (
-    aud !== undefined &&
-    typeof aud !== 'string' &&
-    !(Array.isArray(aud) && aud.every((a) => typeof a === 'string'))
-  ) {
-    throw claimError('aud', 'invalid');
-  }
-  const now = Math.floor((nowDate?.getTime() ?? Date.now()) / 1000);
-  const { iat, nbf, exp } = payload;
+  const { iat, exp } = payload;
   if (!isNumber(iat)) throw claimError('iat', 'invalid');
-  if (nbf !== undefined) {
-    if (!isNumber(nbf)) throw claimError('nbf', 'invalid');
-    if (nbf > now + skewSeconds) {
-      throw new InvalidTokenError('The ID token is not valid yet (nbf)', { code: 'token_not_yet_valid' });
-    }
-  }
   if (!isNumber(exp)) throw claimError('exp', 'invalid');
-  if (exp <= now - skewSeconds) {
+  if (exp <= now - skew || now - iat - skew > maxTokenAgeSeconds) {
     throw new TokenExpiredError('The ID token has expired; refresh it and try again');
   }
-  const age = now - iat;
-  if (age - skewSeconds > maxTokenAgeSeconds) {
-    throw new TokenExpiredError('The ID token has expired; refresh it and try again');
-  }
-  if (age < -skewSeconds) {
+  if (iat > now + skew) {
     throw new InvalidTokenError('The ID token was issued in the future or too long ago (iat); check clocks', {
       code: 'token_not_yet_valid',
     });
   }
   if (payload.auth_time !== undefined && !isNumber(payload.auth_time))
     throw claimError('auth_time', 'invalid');
-  return payload as IdTokenClaims;
+  validateCognitoJwtFields(payload, { tokenUse: 'id', clientId: [...issuer.clientIds], groups: null });
+  const claims = payload as unknown as IdTokenClaims;
+  checkAzp(claims, issuer);
+  return claims;
 }
 
-/** As identity pools do: `azp`, when present, must be a known client; otherwise `aud` must contain one. */
-function checkAudience(claims: IdTokenClaims, issuer: TrustedIssuer): void {
-  if (claims.aud === undefined) {
-    throw new InvalidTokenError('The ID token claim "aud" is invalid (missing)', { code: 'invalid_claim' });
-  }
-  const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+/** As identity pools do: `azp`, when present, must be a trusted client and one of the audiences. */
+function checkAzp(claims: IdTokenClaims, issuer: TrustedIssuer): void {
   const azp = claims.azp;
-  if (azp !== undefined) {
-    if (typeof azp !== 'string' || !issuer.clientIds.includes(azp)) {
-      throw new InvalidTokenError('The token was issued to another client (azp); check USER_POOL_CLIENT_ID', {
-        code: 'wrong_audience',
-      });
-    }
-    if (!audiences.includes(azp)) {
-      throw new InvalidTokenError('The token azp is not one of its audiences', { code: 'wrong_audience' });
-    }
-    return;
-  }
-  if (!audiences.some((a) => issuer.clientIds.includes(a))) {
-    throw new InvalidTokenError('The token was issued to another client (aud); check USER_POOL_CLIENT_ID', {
+  if (azp === undefined) return;
+  if (typeof azp !== 'string' || !issuer.clientIds.includes(azp)) {
+    throw new InvalidTokenError('The token was issued to another client (azp); check USER_POOL_CLIENT_ID', {
       code: 'wrong_audience',
     });
+  }
+  const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+  if (!audiences.includes(azp)) {
+    throw new InvalidTokenError('The token azp is not one of its audiences', { code: 'wrong_audience' });
   }
 }
 
@@ -334,148 +299,144 @@ function checkNonce(claims: IdTokenClaims, expected: string): void {
   }
 }
 
-/** Constant-time string comparison (for state, nonce and other secrets). */
-export function safeEqual(a: string, b: string): boolean {
-  const ab = Buffer.from(a);
-  const bb = Buffer.from(b);
-  // Compare against itself on length mismatch so the time does not depend on where strings differ.
-  return ab.length === bb.length ? timingSafeEqual(ab, bb) : !timingSafeEqual(ab, ab);
-}
-
-function keysUnavailable(issuer: TrustedIssuer, cause: unknown): UpstreamError {
+/** The adapter: aws-jwt-verify's error classes to the broker's codes and messages. */
+function translate(error: unknown, issuer: TrustedIssuer): BrokerError {
+  if (error instanceof BrokerError) return error;
+  if (error instanceof JwtParseError) return malformed();
+  if (error instanceof JwtInvalidSignatureError) {
+    return new InvalidTokenError('The token signature is not valid', { code: 'bad_signature' });
+  }
+  if (error instanceof JwtInvalidSignatureAlgorithmError) {
+    return new InvalidTokenError('The token is signed with an algorithm this issuer is not allowed to use', {
+      code: 'algorithm_not_allowed',
+    });
+  }
+  if (
+    error instanceof JwtWithoutValidKidError ||
+    error instanceof KidNotFoundInJwksError ||
+    error instanceof WaitPeriodNotYetEndedJwkError ||
+    error instanceof JwkInvalidUseError ||
+    error instanceof JwkInvalidKtyError
+  ) {
+    return unknownKey();
+  }
+  if (error instanceof JwtExpiredError) {
+    return new TokenExpiredError('The ID token has expired; refresh it and try again');
+  }
+  if (error instanceof JwtNotBeforeError) {
+    return new InvalidTokenError('The ID token is not valid yet (nbf)', { code: 'token_not_yet_valid' });
+  }
+  if (error instanceof CognitoJwtInvalidTokenUseError) {
+    return new InvalidTokenError(
+      (error as FailedAssertionError).failedAssertion.actual === 'access'
+        ? 'This is a Cognito access token; send the ID token instead'
+        : 'token_use must be "id" for a Cognito ID token',
+      { code: 'wrong_token_use' },
+    );
+  }
+  if (error instanceof CognitoJwtInvalidClientIdError || error instanceof JwtInvalidAudienceError) {
+    if ((error as FailedAssertionError).failedAssertion.actual === undefined)
+      return claimError('aud', 'missing');
+    return new InvalidTokenError('The token was issued to another client (aud); check USER_POOL_CLIENT_ID', {
+      code: 'wrong_audience',
+    });
+  }
+  if (error instanceof JwtInvalidIssuerError) return claimError('iss', 'check_failed');
+  if (error instanceof JwtInvalidClaimError) return claimError('token', 'check_failed');
+  // Fetching or reading the JWKS failed (FetchError, JwksValidationError, a timeout, a socket error).
+  if (error instanceof JwkValidationError) return unknownKey();
   return new UpstreamError('The signing keys of the token issuer could not be fetched; try again shortly', {
     statusCode: 503,
     code: 'keys_unavailable',
-    cause,
-    hint: `JWKS of ${issuer.issuer} unreachable; check network access and USER_POOL_ISSUER/DIRECT_OIDC_PROVIDERS`,
+    cause: error,
+    hint: `JWKS of ${issuer.issuer} unreachable${error instanceof JwksValidationError ? ' or malformed' : ''}; check network access and USER_POOL_ISSUER`,
   });
 }
 
-function jsonGetter(fetchImpl: FetchLike | undefined, timeoutMs: number): GetJson {
-  const headers = { accept: 'application/json' };
-  if (fetchImpl === undefined) {
-    return async (url) => {
-      const response = await upstreamRequest(url, { method: 'GET', headers, timeoutMs, maxBytes: 262_144 });
-      if (response.status !== 200) throw new Error(`${url} answered ${response.status}`);
-      return JSON.parse(response.body);
-    };
+/**
+ * The library's cache, with a maximum age: a JWKS older than `maxAgeMs` is fetched again before it
+ * verifies anything. Concurrent fetches of one URL are shared by SimpleJwksCache.
+ */
+class MaxAgeJwksCache extends SimpleJwksCache {
+  private readonly fetchedAt = new Map<string, number>();
+  private readonly maxAgeMs: number;
+  private readonly now: () => number;
+
+  constructor(maxAgeMs: number, now: () => number, props: ConstructorParameters<typeof SimpleJwksCache>[0]) {
+    super(props);
+    this.maxAgeMs = maxAgeMs;
+    this.now = now;
   }
-  return async (url) => {
-    const response = await fetchImpl(url, {
-      signal: AbortSignal.timeout(timeoutMs),
-      headers,
-      redirect: 'manual',
-    });
-    if (response.status !== 200) throw new Error(`${url} answered ${response.status}`);
-    return response.json();
-  };
-}
 
-async function jwksUriOf(issuer: TrustedIssuer, getJson: GetJson): Promise<string> {
-  if (issuer.jwksUri !== undefined) return issuer.jwksUri;
-  const doc = (await getJson(`${issuer.issuer}/.well-known/openid-configuration`)) as {
-    issuer?: unknown;
-    jwks_uri?: unknown;
-  } | null;
-  if (doc?.issuer !== issuer.issuer || typeof doc.jwks_uri !== 'string') {
-    throw new Error('discovery document issuer or jwks_uri is wrong');
+  override async getJwks(jwksUri: string) {
+    const jwks = await super.getJwks(jwksUri);
+    this.fetchedAt.set(jwksUri, this.now());
+    return jwks;
   }
-  return doc.jwks_uri;
-}
 
-interface PublishedKey {
-  kid: string | undefined;
-  kty: string;
-  crv: string | undefined;
-  alg: string | undefined;
-  use: string | undefined;
-  keyOps: unknown[] | undefined;
-  key: KeyObject;
-}
-
-interface KeySet {
-  /** @throws InvalidTokenError `unknown_key`, or the fetch's error when the keys had to be fetched again. */
-  keyFor(alg: SigningAlgorithm, kid: unknown): Promise<KeyObject>;
-}
-
-const ecCurveOf: Partial<Record<SigningAlgorithm, string>> = { ES256: 'P-256', ES384: 'P-384' };
-
-/** The keys of a JWKS that can verify signatures; anything else in it is left out. */
-function importKeys(jwks: unknown): PublishedKey[] {
-  const keys = (jwks as { keys?: unknown } | null)?.keys;
-  if (!Array.isArray(keys)) throw new Error('the JWKS has no "keys" array');
-  const out: PublishedKey[] = [];
-  for (const jwk of keys as Record<string, unknown>[]) {
-    if (jwk === null || typeof jwk !== 'object' || (jwk.kty !== 'RSA' && jwk.kty !== 'EC')) continue;
-    let key: KeyObject;
-    try {
-      const { kty, n, e, crv, x, y } = jwk;
-      key = createPublicKey({ key: { kty, n, e, crv, x, y } as never, format: 'jwk' });
-    } catch {
-      continue;
-    }
-    // RFC 7518 §3.3: RSA keys of 2048 bits or more.
-    if (jwk.kty === 'RSA' && (key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) continue;
-    out.push({
-      kid: typeof jwk.kid === 'string' ? jwk.kid : undefined,
-      kty: jwk.kty,
-      crv: typeof jwk.crv === 'string' ? jwk.crv : undefined,
-      alg: typeof jwk.alg === 'string' ? jwk.alg : undefined,
-      use: typeof jwk.use === 'string' ? jwk.use : undefined,
-      keyOps: Array.isArray(jwk.key_ops) ? jwk.key_ops : undefined,
-      key,
-    });
+  override async getJwk(...[jwksUri, jwt]: Parameters<SimpleJwksCache['getJwk']>) {
+    const at = this.fetchedAt.get(jwksUri);
+    if (at !== undefined && this.now() - at >= this.maxAgeMs) await this.getJwks(jwksUri);
+    return super.getJwk(jwksUri, jwt);
   }
-  return out;
 }
 
 /**
- * One issuer's keys: fetched on first use, kept for the container's life, fetched again when a token
- * names a kid the set does not have (key rotation), at most once per cooldown. Concurrent requests
- * share one fetch.
+ * The library's penalty-box contract on an injected clock (SimplePenaltyBox runs a timer, which tests
+ * could only wait for): after a fetch that did not find the kid, `wait` refuses until the cool-down ends.
  */
-function createKeySet(uri: string, getJson: GetJson): KeySet {
-  let keys: PublishedKey[] | undefined;
-  let fetchedAt = Number.NEGATIVE_INFINITY;
-  let inFlight: Promise<void> | undefined;
-  const reload = () => {
-    inFlight ??= getJson(uri)
-      .then((jwks) => {
-        keys = importKeys(jwks);
-        fetchedAt = Date.now();
-      })
-      .finally(() => {
-        inFlight = undefined;
-      });
-    return inFlight;
-  };
-  const matching = (alg: SigningAlgorithm, kid: unknown) => {
-    const kty = alg.startsWith('ES') ? 'EC' : 'RSA';
-    return (keys ?? []).filter(
-      (k) =>
-        k.kty === kty &&
-        (kid === undefined || k.kid === kid) &&
-        (k.alg === undefined || k.alg === alg) &&
-        (k.use === undefined || k.use === 'sig') &&
-        (k.keyOps === undefined || k.keyOps.includes('verify')) &&
-        (kty !== 'EC' || k.crv === ecCurveOf[alg]),
-    );
-  };
+class CooldownPenaltyBox implements PenaltyBox {
+  private readonly until = new Map<string, number>();
+  private readonly cooldownMs: number;
+  private readonly now: () => number;
+
+  constructor(cooldownMs: number, now: () => number) {
+    this.cooldownMs = cooldownMs;
+    this.now = now;
+  }
+
+  async wait(jwksUri: string): Promise<void> {
+    if ((this.until.get(jwksUri) ?? 0) > this.now()) {
+      throw new WaitPeriodNotYetEndedJwkError(
+        'Not allowed to fetch JWKS yet, still waiting for back off period to end',
+      );
+    }
+  }
+
+  registerFailedAttempt(jwksUri: string): void {
+    this.until.set(jwksUri, this.now() + this.cooldownMs);
+  }
+
+  registerSuccessfulAttempt(jwksUri: string): void {
+    this.until.delete(jwksUri);
+  }
+}
+
+/** How the library fetches the JWKS: the injected fetch, or node:https, within the upstream timeout. */
+function fetcherFor(fetchImpl: FetchLike | undefined, timeoutMs: number): Fetcher {
+  const headers = { accept: 'application/json' };
+  if (fetchImpl === undefined) {
+    return {
+      async fetch(uri) {
+        const response = await upstreamRequest(uri, { method: 'GET', headers, timeoutMs, maxBytes: 262_144 });
+        if (response.status !== 200) throw new Error(`${uri} answered ${response.status}`);
+        return toArrayBuffer(Buffer.from(response.body, 'utf8'));
+      },
+    };
+  }
   return {
-    async keyFor(alg, kid) {
-      if (keys === undefined) await reload();
-      let candidates = matching(alg, kid);
-      if (candidates.length === 0 && Date.now() - fetchedAt >= jwksCooldownMs) {
-        await reload();
-        candidates = matching(alg, kid);
-      }
-      const [only] = candidates;
-      if (only === undefined || candidates.length > 1) {
-        throw new InvalidTokenError('The token was signed with a key the issuer does not publish (kid)', {
-          code: 'unknown_key',
-        });
-      }
-      return only.key;
+    async fetch(uri) {
+      const response = await fetchImpl(uri, {
+        signal: AbortSignal.timeout(timeoutMs),
+        headers,
+        redirect: 'manual',
+      });
+      if (response.status !== 200) throw new Error(`${uri} answered ${response.status}`);
+      return response.arrayBuffer();
     },
   };
+}
+
+function toArrayBuffer(buffer: Buffer): ArrayBuffer {
+  return buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength) as ArrayBuffer;
 }

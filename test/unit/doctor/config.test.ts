@@ -16,7 +16,6 @@ const deployed: Record<string, string> = {
   USER_POOL_CLIENT_ID: 'client123',
   USER_POOL_ISSUER: '',
   TRUSTED_CLIENT_IDS: '',
-  DIRECT_OIDC_PROVIDERS: '',
   IDENTITY_POOL_ID: 'eu-west-1:0f4c5e6a-1111-2222-3333-444455556666',
   COGNITO_IDENTITY_ENDPOINT: '',
   ALLOWED_ORIGINS: 'https://app.example.com',
