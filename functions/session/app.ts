@@ -1,27 +1,57 @@
 import middy from '@middy/core';
 import { type AuthSecrets, createAuthSecrets } from '../shared/auth/secrets.ts';
 import { sessionStatus } from '../shared/auth/session.ts';
-import { errorResponses, type HttpEvent, type HttpResult, json, middyOptions } from '../shared/http.ts';
+import { confirmSession } from '../shared/auth/session-credentials.ts';
+import type { TokenEndpoint } from '../shared/auth/token-endpoint.ts';
+import {
+  errorResponses,
+  type HttpEvent,
+  type HttpResult,
+  json,
+  middyOptions,
+  requestIdOf,
+} from '../shared/http.ts';
 import { log } from '../shared/log.ts';
+import type { FetchLike } from '../shared/upstream-http.ts';
 import type { SessionFunctionConfig } from './config.ts';
 
 export interface SessionHandlerDeps {
   config: SessionFunctionConfig;
   secrets?: AuthSecrets;
+  fetch?: FetchLike;
   /** Epoch milliseconds. */
   now?: () => number;
 }
 
-/** GET /auth/session: whether the browser is signed in, its canonical claims and the session's end. */
-export function createHandler({ config, now = Date.now, ...deps }: SessionHandlerDeps) {
+/**
+ * GET /auth/session: whether the browser is signed in, its canonical claims and the session's end.
+ * A session is shown only after the refresh_token grant confirms it still stands (sessionStatus).
+ */
+export function createHandler({
+  config,
+  fetch = globalThis.fetch,
+  now = Date.now,
+  ...deps
+}: SessionHandlerDeps) {
   const secrets = deps.secrets ?? createAuthSecrets(config);
+  // oauth4webapi is loaded by the first request with a session: signed-out visits never need it.
+  let tokenEndpoint: Promise<TokenEndpoint> | undefined;
+  const tokenEndpointOnce = () => {
+    tokenEndpoint ??= import('../shared/auth/token-endpoint.ts').then(({ createTokenEndpoint }) =>
+      createTokenEndpoint(config, { clientSecret: () => secrets.clientSecret(), fetch }),
+    );
+    return tokenEndpoint;
+  };
   return middy<HttpEvent, HttpResult>(middyOptions)
     .use(errorResponses(log))
-    .handler(async (event) => {
+    .handler(async (event, context) => {
+      const requestId = requestIdOf(event, context);
       const status = await sessionStatus(event, {
         config,
         keyring: await secrets.cookieKeyring(),
         nowSeconds: Math.floor(now() / 1000),
+        confirm: async (session) =>
+          confirmSession(session, { tokenEndpoint: await tokenEndpointOnce(), log, requestId }),
       });
       return { ...json(200, status.view), ...(status.cookies.length ? { cookies: status.cookies } : {}) };
     });

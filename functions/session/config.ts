@@ -1,10 +1,18 @@
-import { readCookieSettings } from '../shared/auth/config.ts';
-import { type Env, EnvReader } from '../shared/config.ts';
+import { readClientSecret, readCookieSettings, readHostedUi } from '../shared/auth/config.ts';
+import { type Env, EnvReader, readUserPool } from '../shared/config.ts';
 
-/** SessionFunction's configuration: only what it needs to open the session cookie. @throws ConfigError. */
+/**
+ * SessionFunction's configuration: the session cookie, and the refresh_token grant that confirms a
+ * session still stands before its claims are shown. @throws ConfigError.
+ */
 export function parseSessionFunctionConfig(env: Env) {
   const r = new EnvReader(env);
-  return r.done(readCookieSettings(r));
+  return r.done({
+    ...readUserPool(r),
+    ...readHostedUi(r),
+    ...readCookieSettings(r),
+    clientSecret: readClientSecret(r),
+  });
 }
 
 export type SessionFunctionConfig = ReturnType<typeof parseSessionFunctionConfig>;

@@ -142,7 +142,7 @@ describe('login input', () => {
 });
 
 describe('logout', () => {
-  it('revokes the session: a replayed session cookie gets no more credentials', async () => {
+  it('revokes the session: a replayed session cookie gets no more credentials and shows no claims', async () => {
     const { browser } = await signIn('IDmeSandbox', 'veteran');
     assert.equal((await credentials(browser)).status, 200);
     const stolen = new Map(browser.cookies);
@@ -159,6 +159,11 @@ describe('logout', () => {
     for (const [name, cookie] of stolen) replay.cookies.set(name, cookie);
     const refused = await credentials(replay);
     assert.equal(refused.status, 401, await refused.clone().text());
+    const copy = new Browser();
+    for (const [name, cookie] of stolen) copy.cookies.set(name, cookie);
+    const shown = await session(copy);
+    assert.equal(shown.signedIn, false);
+    assert.equal(shown.claims, undefined);
   });
 });
 

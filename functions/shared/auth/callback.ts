@@ -9,11 +9,11 @@
  */
 import type { BoundedCache } from '../bounded-cache.ts';
 import type { IdentityClient } from '../clients.ts';
+import { safeEqual } from '../compare.ts';
 import { BadRequestError, BrokerError, InvalidTokenError } from '../errors.ts';
 import type { HttpEvent } from '../http.ts';
 import { getIdentityId, loginsKeyFor } from '../identity-pool.ts';
 import type { Logger } from '../log.ts';
-import { safeEqual } from '../compare.ts';
 import type { IdTokenVerifier } from '../oidc/verify.ts';
 import { audit, reasonOf } from './audit.ts';
 import { type CallbackOutcome, explainCallbackError } from './callback-errors.ts';

@@ -14,6 +14,7 @@ import {
   type CookieSpec,
   cookieSpecs,
   cookieValues,
+  maxCookieBytes,
   openCookie,
   sealCookie,
   setCookie,
@@ -126,11 +127,17 @@ export async function startLogin(
     code_challenge: secrets.codeChallenge,
     code_challenge_method: 'S256',
   }).toString();
-  return {
-    location: url.href,
-    setCookie: setCookie(cookieSpecs(config).loginState, value, loginStateMaxAgeSeconds),
-    state,
-  };
+  const line = setCookie(cookieSpecs(config).loginState, value, loginStateMaxAgeSeconds);
+  // A browser drops a larger cookie, and the sign-in would fail only after the person identified at
+  // the IdP; return_to is the only part whose size the caller controls (it grows once percent-encoded
+  // and sealed), so it is refused here.
+  if (Buffer.byteLength(line) > maxCookieBytes) {
+    throw new BadRequestError(
+      'return_to is too long once encoded for the sign-in cookie: use a shorter path or URL (like /app)',
+      { code: 'invalid_return_to', hint: `login-state cookie would be ${Buffer.byteLength(line)} bytes` },
+    );
+  }
+  return { location: url.href, setCookie: line, state };
 }
 
 /**

@@ -1,9 +1,23 @@
 /**
- * Signing out: POST /auth/logout. The refresh token is revoked at /oauth2/revoke (which also revokes
- * the access and ID tokens minted from it, so the identity pool's server-side check refuses them), the
- * broker's cookies are cleared, and the caller gets Cognito's /logout URL, which the browser must visit
- * to end the hosted-UI session (Cognito's logout is a browser redirect, not an API; it does not sign the
- * user out of ID.me or Idura).
+ * Signing out: POST /auth/logout. The refresh token is revoked at /oauth2/revoke, the broker's cookies
+ * are cleared, and the caller gets Cognito's /logout URL, which the browser must visit to end the
+ * hosted-UI session (Cognito's logout is a browser redirect, not an API; it does not sign the user out
+ * of ID.me or Idura).
+ *
+ * What this ends, and what it does not:
+ * - At once: this session, and any copy of its cookie. /credentials and /auth/session run the
+ *   refresh_token grant before they answer, and Cognito refuses a revoked refresh token.
+ * - Not at once: ID tokens already issued. Revocation makes Cognito's APIs refuse the access tokens
+ *   minted from the refresh token, but an ID token stays a valid JWT until its `exp` (up to the app
+ *   client's ID-token validity), and the identity pool's ServerSideTokenCheck is documented for users
+ *   signed out globally or deleted, not for revoked refresh tokens
+ *   (https://docs.aws.amazon.com/cognito/latest/developerguide/token-revocation.html,
+ *   https://docs.aws.amazon.com/cognitoidentity/latest/APIReference/API_CognitoIdentityProvider.html).
+ *   A copied bearer ID token keeps getting credentials at /credentials until it expires, and a
+ *   container's cached credentials for it are served until they have five minutes left
+ *   (credentials.ts). AWS credentials already handed out stay valid until their own expiry (an hour).
+ *   For an immediate cut-off an operator signs the user out globally or disables the user, and denies
+ *   the identity's role sessions in IAM; see docs/sign-in.md (What sign-out ends, and when).
  */
 
 import type { HttpEvent } from '../http.ts';

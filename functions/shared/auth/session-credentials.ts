@@ -210,3 +210,37 @@ function unverifiedSub(token: string): unknown {
     return undefined;
   }
 }
+
+/**
+ * Whether a session still stands, for GET /auth/session: a copy of the cookie taken before sign-out
+ * must not show the person's claims afterwards. The cookie alone cannot tell (it is valid until its
+ * own end), and Cognito offers no introspection, so the refresh_token grant is the check, as for
+ * /credentials: revoked (sign-out), expired or the user disabled or deleted, Cognito answers
+ * invalid_grant. One token-endpoint call per /auth/session; a per-container memo would let another
+ * container's sign-out go unseen, so there is none.
+ *
+ * @returns the session (with the new refresh token when the app client rotates them), or undefined
+ *   when it no longer stands.
+ * @throws what the token endpoint throws besides a refused grant (UpstreamError, BrokerError): the
+ *   answer is then an error, never the claims.
+ */
+export async function confirmSession(
+  session: Session,
+  deps: Pick<SessionCredentialsDeps, 'tokenEndpoint' | 'log' | 'requestId'>,
+): Promise<Session | undefined> {
+  const fields = { provider: session.provider, identityId: session.identityId, requestId: deps.requestId };
+  let tokens: Awaited<ReturnType<TokenEndpoint['refresh']>>;
+  try {
+    tokens = await deps.tokenEndpoint.refresh(session.refreshToken);
+  } catch (error) {
+    audit(deps.log, 'refresh', 'failure', { ...fields, reason: reasonOf(error) });
+    if (error instanceof InvalidTokenError) return undefined;
+    throw error;
+  }
+  audit(deps.log, 'refresh', 'success', fields);
+  const claimedSub = unverifiedSub(tokens.idToken);
+  if (claimedSub !== undefined && claimedSub !== session.sub) return undefined;
+  return tokens.refreshToken === undefined
+    ? session
+    : refreshedSession(session, { refreshToken: tokens.refreshToken });
+}

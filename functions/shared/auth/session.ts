@@ -245,10 +245,13 @@ export function sessionView(session: Session | undefined): SessionView {
 }
 
 /**
- * GET /auth/session: the view, same-site only, and a Set-Cookie that removes a cookie which can no
- * longer be opened (expired, altered, retired key).
+ * GET /auth/session: the view, same-site only. A session is shown only once `confirm` says it still
+ * stands (the refresh_token grant, confirmSession in session-credentials.ts): a copy of a cookie whose
+ * session was signed out shows nothing. A cookie that can no longer be opened (expired, altered,
+ * retired key) or whose session has ended is removed; one whose refresh token was rotated is rewritten.
  *
- * @throws ForbiddenError for a cross-site request.
+ * @throws ForbiddenError for a cross-site request; what `confirm` throws when Cognito cannot say (an
+ *   error answer, never the claims).
  */
 export async function sessionStatus(
   event: Pick<HttpEvent, 'cookies' | 'headers'>,
@@ -256,11 +259,18 @@ export async function sessionStatus(
     config: Pick<AuthConfig, 'allowedOrigins' | 'selfOrigin' | 'secureCookies' | 'callbackUrl'>;
     keyring: CookieKeyring;
     nowSeconds: number;
+    confirm: (session: Session) => Promise<Session | undefined>;
   },
 ): Promise<{ view: SessionView; cookies: string[] }> {
   checkCookieRequestOrigin(event, deps.config);
   const spec = cookieSpecs(deps.config).session;
   const read = await readSession(event, deps.keyring, spec, deps.nowSeconds);
-  const unreadable = read.rejected !== undefined && read.rejected !== 'missing';
-  return { view: sessionView(read.session), cookies: unreadable ? [clearCookie(spec)] : [] };
+  if (read.session === undefined) {
+    return { view: sessionView(undefined), cookies: read.rejected === 'missing' ? [] : [clearCookie(spec)] };
+  }
+  const session = await deps.confirm(read.session);
+  if (session === undefined) return { view: sessionView(undefined), cookies: [clearCookie(spec)] };
+  if (session === read.session) return { view: sessionView(session), cookies: [] };
+  const sealed = await sealSession(session, deps.keyring, spec, deps.nowSeconds);
+  return { view: sessionView(sealed.session), cookies: [sealed.setCookie] };
 }

@@ -52,6 +52,31 @@ describe('GET /auth/login', () => {
     assert.equal(decodeProtectedHeader(cookieValueOf(setCookie)).kid, 'k2');
   });
 
+  it('refuses with invalid_return_to a return_to whose sealed login cookie would exceed the 4096-byte browser limit', async () => {
+    // 400 euro signs: 400 characters as given, 3 600 once percent-encoded, ~5.3 KB sealed.
+    const result = await loginWith({ provider: 'IDmeSandbox', return_to: `/${'€'.repeat(400)}` });
+    assert.equal(result.statusCode, 400);
+    assert.equal(JSON.parse(result.body as string).error, 'invalid_return_to');
+    assert.equal(result.cookies, undefined);
+  });
+
+  it('accepts the longest return_to whose login cookie still fits in 4096 bytes, and refuses one byte more', async () => {
+    const sizeFor = async (n: number) => {
+      const result = await loginWith({ provider: 'IDmeSandbox', return_to: `/${'€'.repeat(n)}` });
+      return result.statusCode === 302 ? Buffer.byteLength((result.cookies ?? [])[0] as string) : undefined;
+    };
+    let fits = 0;
+    let tooLong = 400;
+    while (tooLong - fits > 1) {
+      const mid = Math.floor((fits + tooLong) / 2);
+      if ((await sizeFor(mid)) === undefined) tooLong = mid;
+      else fits = mid;
+    }
+    const largest = (await sizeFor(fits)) as number;
+    assert.ok(largest <= 4096 && largest > 4000, `largest accepted cookie: ${largest} bytes`);
+    assert.equal(await sizeFor(tooLong), undefined);
+  });
+
   it('scopes the login-state cookie to the callback path: HttpOnly, Secure, SameSite=Lax, 10 minutes', async () => {
     const result = await loginWith({ provider: 'IDmeSandbox' });
     const setCookie = (result.cookies ?? [])[0] as string;

@@ -13,7 +13,7 @@ async function setup() {
   const callback = invoker(
     configured('callback', env).createHandler({ fetch: pool.fetch, identityClient, now }),
   );
-  const session = invoker(configured('session', env).createHandler({ now }));
+  const session = invoker(configured('session', env).createHandler({ now, fetch: pool.fetch }));
   const { sessionCookie } = await signIn(login, callback, pool);
   return { pool, session, sessionCookie };
 }
@@ -66,6 +66,35 @@ describe('GET /auth/session', () => {
     pool.clock.now += 43_200;
     const result = await session(sessionEvent([sessionCookie]));
     assert.equal(JSON.parse(result.body as string).signedIn, false);
+  });
+
+  it('answers signedIn: false, without claims, for a copy of the cookie once sign-out revoked it', async () => {
+    const { pool, session, sessionCookie } = await setup();
+    pool.revoked.add(pool.refreshTokens[0] as string);
+    const result = await session(sessionEvent([sessionCookie]));
+    assert.equal(result.statusCode, 200);
+    assert.deepEqual(JSON.parse(result.body as string), { signedIn: false });
+    assert.match((result.cookies ?? [])[0] as string, /^__Host-broker-session=; Path=\/; Max-Age=0/);
+  });
+
+  it('shows no claims when the session cannot be confirmed (token endpoint down): an error, not the claims', async () => {
+    const { pool, session, sessionCookie } = await setup();
+    pool.setFault({ status: 503 });
+    const result = await session(sessionEvent([sessionCookie]));
+    assert.ok(result.statusCode >= 500, `status ${result.statusCode}`);
+    assert.doesNotMatch(result.body as string, /signedIn|claims/);
+  });
+
+  it('writes the rotated refresh token back when the app client rotates them', async () => {
+    const { pool, session, sessionCookie } = await setup();
+    pool.rotateRefreshTokens = true;
+    const result = await session(sessionEvent([sessionCookie]));
+    assert.equal(JSON.parse(result.body as string).signedIn, true);
+    const rewritten = (result.cookies ?? [])[0] as string;
+    assert.match(rewritten, /^__Host-broker-session=/);
+    pool.revoked.add(pool.refreshTokens[0] as string);
+    const again = await session(sessionEvent([rewritten.split(';')[0] as string]));
+    assert.equal(JSON.parse(again.body as string).signedIn, true, 'the new refresh token stands');
   });
 
   it('refuses another origin', async () => {
