@@ -74,7 +74,7 @@ before(async () => {
   const deps = { fetch: pool.fetch, identityClient: identityClient as never };
   handlers.login = configured('login', env).createHandler() as unknown as Handler;
   handlers.callback = configured('callback', env).createHandler(deps) as unknown as Handler;
-  handlers.session = configured('session', env).createHandler() as unknown as Handler;
+  handlers.session = configured('session', env).createHandler({ fetch: pool.fetch }) as unknown as Handler;
   handlers.logout = configured('logout', env).createHandler({ fetch: pool.fetch }) as unknown as Handler;
   handlers.credentials = configured('credentials', env).createHandler(deps) as unknown as Handler;
 
