@@ -48,6 +48,8 @@ export interface AwsJsonCallOptions {
   transport?: UpstreamTransport;
   /** Waits before attempt `attempt` (2, 3…); default 20-100 ms. */
   pause?: (attempt: number) => Promise<void>;
+  /** Connection pool, for a caller that closes it; default one keep-alive agent per call function. */
+  agent?: () => Agent;
 }
 
 // The SDK's standard retry decision (@smithy/service-error-classification): throttling, transient and
@@ -151,7 +153,7 @@ export function callAwsJson(options: AwsJsonCallOptions) {
     for (let attempt = 1; ; attempt++) {
       // Signed again for each attempt, as the SDK does: the signature carries the time.
       const { headers } = options.sign ? await options.sign(unsigned) : unsigned;
-      agent ??= agentFor(options.url);
+      agent = options.agent?.() ?? agent ?? agentFor(options.url);
       let error: unknown;
       try {
         const response = await transport(options.url, {

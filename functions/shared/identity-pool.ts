@@ -148,6 +148,10 @@ export function translateIdentityError(
         cause: error,
       });
     default:
+      // A 5xx without an error type (a load balancer's page, an empty body) is the service failing.
+      if (((error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode ?? 0) >= 500) {
+        return new UpstreamError('The identity pool failed; try again', { cause: error });
+      }
       return new UpstreamError('The identity pool could not be reached; try again', {
         statusCode: 503,
         code: 'upstream_unavailable',
