@@ -3,10 +3,85 @@
  * fetch) into these at the edge, so code above them never sees library error names.
  */
 
+/**
+ * Every `error` code the broker answers or logs: part of the API. The README's "Error codes" table
+ * documents each one (test/unit/readme.test.ts checks both ways), so a new code cannot go undocumented.
+ */
+export const errorCodes = [
+  'access_denied',
+  'algorithm_not_allowed',
+  'authorization_error',
+  'bad_signature',
+  'code_missing',
+  'cognito_error',
+  'cross_site_request',
+  'external_service_error',
+  'forbidden',
+  'identity_conflict',
+  'identity_not_found',
+  'idp_client_rejected',
+  'idp_response_failed',
+  'idp_timeout',
+  'idp_userinfo_not_json',
+  'internal_error',
+  'invalid_claim',
+  'invalid_client',
+  'invalid_grant',
+  'invalid_request',
+  'invalid_return_to',
+  'invalid_scope',
+  'invalid_token',
+  'invalid_token_response',
+  'issuer_not_accepted',
+  'keys_unavailable',
+  'limit_exceeded',
+  'login_required',
+  'login_state_expired',
+  'login_state_invalid',
+  'login_state_missing',
+  'malformed_token',
+  'misconfigured',
+  'no_refresh_token',
+  'nonce_mismatch',
+  'not_authorized',
+  'origin_not_allowed',
+  'provider_not_accepted',
+  'redirect_mismatch',
+  'required_attribute_missing',
+  'secrets_unavailable',
+  'session_expired',
+  'session_invalid',
+  'session_mismatch',
+  'session_revoked',
+  'session_too_large',
+  'sign_in_failed',
+  'state_mismatch',
+  'state_missing',
+  'state_reused',
+  'throttled',
+  'token_endpoint_error',
+  'token_expired',
+  'token_not_yet_valid',
+  'token_too_large',
+  'trigger_failed',
+  'unauthenticated',
+  'unauthorized_client',
+  'unknown_identity_provider',
+  'unknown_key',
+  'unknown_provider',
+  'untrusted_issuer',
+  'upstream_error',
+  'upstream_timeout',
+  'upstream_unavailable',
+  'wrong_audience',
+  'wrong_token_use',
+] as const;
+export type ErrorCode = (typeof errorCodes)[number];
+
 export interface BrokerErrorOptions extends ErrorOptions {
   statusCode: number;
   /** Stable snake_case code, part of the API. */
-  code: string;
+  code: ErrorCode;
   /** Whether the message may be shown to the caller. Defaults to true below 500. */
   expose?: boolean;
   /** Extra response headers (e.g. Retry-After, WWW-Authenticate). */
@@ -17,7 +92,7 @@ export interface BrokerErrorOptions extends ErrorOptions {
 
 export class BrokerError extends Error {
   readonly statusCode: number;
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly expose: boolean;
   readonly headers: Record<string, string>;
   readonly hint: string | undefined;
@@ -33,7 +108,7 @@ export class BrokerError extends Error {
   }
 }
 
-type Options = Omit<BrokerErrorOptions, 'statusCode' | 'code'> & { code?: string };
+type Options = Omit<BrokerErrorOptions, 'statusCode' | 'code'> & { code?: ErrorCode };
 
 /** 400: the request itself is malformed. */
 export class BadRequestError extends BrokerError {
@@ -42,7 +117,7 @@ export class BadRequestError extends BrokerError {
   }
 }
 
-const bearerChallenge = (code: string, message: string) =>
+const bearerChallenge = (code: ErrorCode, message: string) =>
   `Bearer error="${code}", error_description="${message.replace(/["\\]/g, '')}"`;
 
 /** 401: the token is missing, malformed, or fails a check. */

@@ -1,6 +1,6 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { BrokerError, UpstreamError } from './errors.ts';
+import { BrokerError, type ErrorCode, UpstreamError } from './errors.ts';
 import type { Logger } from './log.ts';
 
 export type HttpEvent = APIGatewayProxyEventV2;
@@ -66,7 +66,7 @@ export function requestIdOf(
 }
 
 export interface ErrorBody {
-  error: string;
+  error: ErrorCode;
   message: string;
   requestId: string;
 }

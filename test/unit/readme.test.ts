@@ -1,11 +1,13 @@
 /**
- * The README's configuration table against what the template sets and the functions read, so that
- * the docs and the code cannot drift apart unnoticed.
+ * The README's configuration table against what the template sets and the functions read, and its
+ * error tables against the broker's error codes, so that the docs and the code cannot drift apart
+ * unnoticed.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { errorCodes } from '../../functions/shared/errors.ts';
 import { repoRoot } from '../../local/api.ts';
 import { readTemplate } from '../../local/template.ts';
 
@@ -93,5 +95,35 @@ describe('README configuration table', () => {
       (name) => !source.includes(`'${name}'`) && !source.includes(`.${name}`),
     );
     assert.deepEqual(unread, [], 'the README documents variables no function reads');
+  });
+});
+
+/** The codes in the `error` column of every README table whose header has one. */
+function documentedErrorCodes(): Set<string> {
+  const codes = new Set<string>();
+  for (const table of readme.split(/\n(?!\|)/)) {
+    const rows = table.split('\n').filter((line) => line.startsWith('|'));
+    const header = rows[0]?.split('|').map((cell) => cell.trim());
+    const column = header?.indexOf('`error`') ?? -1;
+    if (column < 0) continue;
+    for (const row of rows.slice(2)) {
+      const cell = row.split('|')[column] ?? '';
+      for (const m of cell.matchAll(/`([a-z_]+)`/g)) codes.add(m[1] as string);
+    }
+  }
+  return codes;
+}
+
+describe('README error tables', () => {
+  const documented = documentedErrorCodes();
+
+  it('document every error code of the broker (errorCodes)', () => {
+    const missing = errorCodes.filter((code) => !documented.has(code));
+    assert.deepEqual(missing, [], 'add these codes to the README "Error codes" table');
+  });
+
+  it('document only codes the broker has', () => {
+    const unknown = [...documented].filter((code) => !(errorCodes as readonly string[]).includes(code));
+    assert.deepEqual(unknown, [], 'the README names error codes that errorCodes does not have');
   });
 });

@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { MiddlewareObj } from '@middy/core';
-import { BrokerError } from '../errors.ts';
+import { BrokerError, type ErrorCode } from '../errors.ts';
 import {
   deadlineError,
   documentHeaders,
@@ -24,7 +24,7 @@ import { redirect } from './request.ts';
 export interface CallbackProblem {
   status: number;
   /** Stable snake_case code, part of the API (JSON `error`). */
-  code: string;
+  code: ErrorCode;
   title: string;
   /** For the person signing in. */
   message: string;
