@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync, type KeyObject, randomUUID, sign } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
-import { safeEqual } from '../../../functions/shared/compare.ts';
 import { parseCredentialsConfig } from '../../../functions/credentials/config.ts';
+import { safeEqual } from '../../../functions/shared/compare.ts';
 import { BrokerError } from '../../../functions/shared/errors.ts';
 import {
   createIdTokenVerifier,
@@ -98,6 +98,7 @@ describe('verifyIdToken', () => {
     const { idp, verifier } = await setup();
     const token = new UnsecuredJWT(await claimsOf(idp)).encode();
     await rejects(verifier.verify(token), 'algorithm_not_allowed');
+    await assert.rejects(verifier.verify(token), /Tokens signed with "none" are not accepted/);
   });
 
   it('rejects HMAC tokens (e.g. signed with the public key as secret)', async () => {
@@ -107,6 +108,7 @@ describe('verifyIdToken', () => {
       .setProtectedHeader({ alg: 'HS256', kid: idp.kid })
       .sign(secret);
     await rejects(verifier.verify(token), 'algorithm_not_allowed');
+    await assert.rejects(verifier.verify(token), /Tokens signed with "HS256" are not accepted/);
   });
 
   it('rejects an asymmetric algorithm not on the allow-list (ES256 for a user pool), before fetching keys', async () => {
