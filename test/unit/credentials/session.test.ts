@@ -121,6 +121,15 @@ describe('/credentials with a session cookie', () => {
     assert.match(result.headers['Set-Cookie'] as string, /^__Host-broker-session=; .*Max-Age=0/);
   });
 
+  it('refuses a refreshed ID token for another user (401 session_mismatch) before the identity pool is asked', async () => {
+    const { pool, credentials, sessionCookie } = await setup();
+    pool.refreshClaims = { sub: 'someone-else' };
+    const result = await credentials(credentialsEvent([sessionCookie]));
+    assert.equal(result.statusCode, 401, result.body);
+    assert.equal(JSON.parse(result.body as string).error, 'session_mismatch');
+    assert.equal(identityMock.calls().length, 0, 'the identity pool was not asked');
+  });
+
   it('refuses a tampered session cookie (401, cookie cleared) without calling Cognito', async () => {
     const { pool, credentials, sessionCookie } = await setup();
     const value = cookieValueOf(sessionCookie);
