@@ -117,13 +117,27 @@ describe('the sign-in parsers', () => {
     }
   });
 
-  it('need only what the function uses: /auth/session starts without the user pool or the hosted UI', () => {
+  it('need only what the function uses: /auth/session starts without the identity pool', () => {
     const env = authEnv();
-    for (const name of ['USER_POOL_ID', 'USER_POOL_CLIENT_ID', 'COGNITO_DOMAIN_URL', 'IDENTITY_POOL_ID']) {
-      delete env[name];
-    }
+    delete env.IDENTITY_POOL_ID;
     assert.equal(parseSessionFunctionConfig(env).selfOrigin, 'https://api.example.com');
-    assert.ok(problemsOf(() => parseLoginConfig(env)).some((p) => p.startsWith('USER_POOL_CLIENT_ID')));
+    assert.ok(
+      problemsOf(() => parseLoginConfig({ ...env, USER_POOL_CLIENT_ID: '' })).some((p) =>
+        p.startsWith('USER_POOL_CLIENT_ID'),
+      ),
+    );
+  });
+
+  it('/auth/session needs the user pool, the hosted UI and the client secret (the refresh grant confirms a session)', () => {
+    const env = authEnv();
+    for (const name of ['USER_POOL_ID', 'COGNITO_DOMAIN_URL', 'USER_POOL_CLIENT_SECRET']) delete env[name];
+    const problems = problemsOf(() => parseSessionFunctionConfig(env));
+    for (const name of ['USER_POOL_ID', 'COGNITO_DOMAIN_URL', 'CLIENT_SECRET_ID']) {
+      assert.ok(
+        problems.some((p) => p.includes(name)),
+        `${name} in ${problems.join(' | ')}`,
+      );
+    }
   });
 
   it('the callback needs the identity pool (it resolves the identity id at sign-in)', () => {
