@@ -230,14 +230,20 @@ describe('brokerCredentials with the session cookie (Node, a cookie-keeping fetc
     assert.match(answer.Arn ?? '', /assumed-role\/offline\/ASIALOCAL/);
 
     // A copy of the cookie taken before sign-out stops working once the refresh token is revoked.
-    const copy = new Browser();
-    for (const [name, cookie] of browser.cookies) copy.cookies.set(name, cookie);
+    const copyOf = () => {
+      const copy = new Browser();
+      for (const [name, cookie] of browser.cookies) copy.cookies.set(name, cookie);
+      return createBrokerClient({
+        baseUrl: stack.api.url,
+        fetch: (input, init) => copy.request(String(input), init ?? {}),
+      });
+    };
+    const [sessionCopy, afterSignOut] = [copyOf(), copyOf()];
+    // The client learns the provider (for loginUrl) from a session it saw signed in.
+    assert.equal((await afterSignOut.session()).signedIn, true);
     await broker.signOut();
-    const afterSignOut = createBrokerClient({
-      baseUrl: stack.api.url,
-      fetch: (input, init) => copy.request(String(input), init ?? {}),
-    });
-    await afterSignOut.session();
+    // /auth/session confirms the session with the refresh grant: the copy shows nothing.
+    assert.equal((await sessionCopy.session()).signedIn, false);
     const error = await afterSignOut.credentials().then(
       () => assert.fail('credentials after sign-out'),
       (e: unknown) => e,
