@@ -34,6 +34,7 @@ export const IDME_POLICIES = {
 const veteranUuid = '6400bbf301eb4e6e95ccea7693eced6f';
 const studentUuid = 'a3f1c9e27b6d4e0f8c5b2a9d7e4f1c36';
 const ial2Uuid = 'c0de5eed1a2b4c3d9e8f7a6b5c4d3e2f';
+const unverifiedUuid = 'e1f2a3b4c5d64e7f8a9b0c1d2e3f4a5b';
 
 export const IDME_IDENTITIES: readonly IdmeIdentity[] = [
   {
@@ -105,6 +106,18 @@ export const IDME_IDENTITIES: readonly IdmeIdentity[] = [
       credential_ial_highest: 2,
       credential_aal_highest: 2,
       multifactor: true,
+    },
+  },
+  {
+    id: 'unverified',
+    label: 'SAM DOE',
+    description:
+      'Unverified account for the login policy: a confirmed email, no identity proofing, no community',
+    policy: IDME_POLICIES.login,
+    sub: unverifiedUuid,
+    claims: {
+      uuid: unverifiedUuid,
+      email: 'sam.doe@example.org',
     },
   },
 ];

@@ -34,6 +34,10 @@ const EXPECTED: Record<string, { tags: Record<string, string>; decisions: string
     tags: { idp: 'idme', idp_env: 'sandbox', assurance: 'IAL2', affiliations: 'none' },
     decisions: 'allow allow allow deny deny',
   },
+  'idme unverified': {
+    tags: { idp: 'idme', idp_env: 'sandbox', assurance: 'none', affiliations: 'none' },
+    decisions: 'allow allow deny deny deny',
+  },
   'idura mitid (low)': {
     tags: { idp: 'idura', idp_env: 'test', assurance: 'low', affiliations: 'none' },
     decisions: 'allow allow deny deny deny',

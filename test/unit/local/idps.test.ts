@@ -178,7 +178,7 @@ describe('ID.me stand-in', () => {
     }).toString();
     const redirect = await browse(jar, authorize);
     const page = await (await browse(jar, location(redirect, idme.url))).text();
-    assert.deepEqual(testIds(page), ['veteran', 'student', 'ial2']);
+    assert.deepEqual(testIds(page), ['veteran', 'student', 'ial2', 'unverified']);
     assert.match(page, /data-testid="cancel"/);
     assert.match(page, /<button type="submit" name="identity" value="veteran"/);
     assert.ok(
