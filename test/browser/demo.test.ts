@@ -125,4 +125,10 @@ describe('demo page', () => {
     // Only the client names the broker's routes.
     assert.equal(script.match(/\/credentials/g)?.length, 1);
   });
+
+  it('answers /demo/access only for credentials the identity pool stand-in issued', async () => {
+    const response = await fetch(`${stack.api.url}/demo/access?accessKeyId=ASIALOCALNOTISSUED`);
+    assert.equal(response.status, 404);
+    assert.equal(((await response.json()) as { error: string }).error, 'not_found');
+  });
 });

@@ -6,9 +6,11 @@
  * here, and the README must show the same table.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import { repoRoot } from '../../local/api.ts';
 import {
   type AccessRow,
@@ -88,6 +90,25 @@ describe('access matrix of the offline identities', () => {
     assert.ok(
       readme.includes(renderAccessMarkdown(rows)),
       `README.md should contain, verbatim:\n${renderAccessMarkdown(rows)}`,
+    );
+  });
+});
+
+describe('npm run doctor -- --access', () => {
+  it('prints the same matrix as JSON and exits 0', async () => {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['tools/doctor/cli.ts', '--access', '--json'],
+      {
+        cwd: repoRoot,
+      },
+    );
+    const printed = JSON.parse(stdout) as AccessRow[];
+    assert.deepEqual(
+      Object.fromEntries(
+        printed.map((r) => [r.label, { tags: r.principalTags, decisions: r.decisions.join(' ') }]),
+      ),
+      EXPECTED,
     );
   });
 });

@@ -71,6 +71,12 @@ describe('npm run doctor', () => {
     assert.match(stdout, /Result: 1 error/);
   });
 
+  it('--access refuses the other modes (it starts stand-ins of its own): exit 2', async () => {
+    const { code, stderr } = await doctor('--access', '--offline');
+    assert.equal(code, 2);
+    assert.match(stderr, /--access .* takes only --template and --json \(not --offline\)/);
+  });
+
   it('exits 2 for a flag it does not know', async () => {
     const { code, stderr } = await doctor('--verbose');
     assert.equal(code, 2);
