@@ -4,6 +4,7 @@
  * derived from template.yaml plus `LocalConfig`; the broker's functions only see configuration.
  * Used by `npm start` and by the integration and browser tests (with ephemeral ports).
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type LocalApi, startLocalApi } from './api.ts';
 import {
   type IdentityPoolStandIn,
@@ -13,6 +14,7 @@ import {
 import { startUserPoolStandIn, type UserPoolStandIn } from './cognito/user-pool.ts';
 import { ephemeralConfig, type LocalConfig, localParameters } from './config.ts';
 import { demoPages } from './demo/serve.ts';
+import { MetricsCollector, tapStdout } from './emf.ts';
 import { type IdmeStandIn, startIdmeStandIn } from './idps/idme.ts';
 import { type IduraStandIn, startIduraStandIn } from './idps/idura.ts';
 import { onFreePort } from './net.ts';
@@ -27,6 +29,8 @@ export interface StandIns {
   idura: IduraStandIn;
   /** The environment given to the functions (what env.json holds for `sam local`). */
   functionEnv: Record<string, string>;
+  /** The functions' EMF metrics, as CloudWatch would extract them from their logs (local/emf.ts). */
+  metrics: MetricsCollector;
   close(): Promise<void>;
 }
 
@@ -47,6 +51,7 @@ export async function startStandIns(config: LocalConfig, options: StackOptions =
   const started: Array<{ close(): Promise<void> }> = [];
   const quiet = options.quiet ?? true;
   const now = options.now;
+  const metrics = new MetricsCollector();
   try {
     const template = new TemplateResolver(readTemplate(), {
       region: config.region,
@@ -73,6 +78,8 @@ export async function startStandIns(config: LocalConfig, options: StackOptions =
       ...(config.tokenLifetimes ? { tokenLifetimes: config.tokenLifetimes } : {}),
       ...(now ? { now } : {}),
       quiet,
+      // Printed (not quiet), the trigger's output reaches this process's stdout, which the stack taps.
+      triggerOutput: metrics.writer(),
     });
     started.push(userPool);
     const idpClient = (clientSecret: string) => ({
@@ -159,6 +166,7 @@ export async function startStandIns(config: LocalConfig, options: StackOptions =
       idme,
       idura,
       functionEnv,
+      metrics,
       close: () => closeAll(started),
     };
   } catch (error) {
@@ -173,6 +181,8 @@ export async function startOfflineStack(
   options: StackOptions = {},
 ): Promise<OfflineStack> {
   const standIns = await startStandIns(config, options);
+  // The functions run in this process and write their EMF lines to its stdout, as in Lambda.
+  const untap = tapStdout((chunk) => standIns.metrics.ingestWrite(chunk));
   try {
     const api = await startLocalApi({
       resolver: standIns.template,
@@ -180,7 +190,11 @@ export async function startOfflineStack(
       host: config.host,
       region: config.region,
       envVars: { Parameters: standIns.functionEnv },
-      fallback: demoPages(standIns.identityPool),
+      fallback: (() => {
+        const demo = demoPages(standIns.identityPool);
+        return (req: IncomingMessage, res: ServerResponse) =>
+          metricsPage(standIns.metrics, req, res) || demo(req, res);
+      })(),
       eager: true,
       quiet: options.quiet ?? true,
     });
@@ -188,11 +202,13 @@ export async function startOfflineStack(
       ...standIns,
       api,
       close: async () => {
+        untap();
         await api.close();
         await standIns.close();
       },
     };
   } catch (error) {
+    untap();
     await standIns.close();
     throw error;
   }
@@ -220,4 +236,18 @@ function providerNames(userPool: UserPoolStandIn): [string, string] {
 
 async function closeAll(started: Array<{ close(): Promise<void> }>): Promise<void> {
   await Promise.allSettled(started.reverse().map((s) => s.close()));
+}
+
+/** GET /_metrics (local only): the session's metrics as totals by metric and dimensions, as JSON. */
+function metricsPage(metrics: MetricsCollector, req: IncomingMessage, res: ServerResponse): boolean {
+  if (req.method !== 'GET' || new URL(req.url ?? '/', 'http://localhost').pathname !== '/_metrics')
+    return false;
+  const body = JSON.stringify(
+    { summary: metrics.summary(), totals: metrics.totals({ omit: ['service'] }), invalid: metrics.invalid },
+    null,
+    2,
+  );
+  res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+  res.end(body);
+  return true;
 }

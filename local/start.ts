@@ -48,6 +48,16 @@ const lines = [
 ];
 console.log(lines.join('\n'));
 
+// The session's metrics (the functions' EMF lines, local/emf.ts): one line a minute when there were any.
+if (api) {
+  let since = Date.now();
+  setInterval(() => {
+    const summary = stack.metrics.summary(since);
+    since = Date.now();
+    if (summary !== 'no metrics') console.log(`metrics, last minute: ${summary}  (all: ${api.url}/_metrics)`);
+  }, 60_000).unref();
+}
+
 let stopping = false;
 const stop = async (signal: string) => {
   if (stopping) return;

@@ -2,6 +2,7 @@ import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { BrokerError, type ErrorCode, UpstreamError } from './errors.ts';
 import type { Logger } from './log.ts';
+import { recordResponse } from './metrics.ts';
 
 export type HttpEvent = APIGatewayProxyEventV2;
 export type HttpResult = APIGatewayProxyStructuredResultV2 & {
@@ -115,11 +116,33 @@ export function renderError(thrown: unknown, requestId: string, log: Logger): Ht
   } satisfies ErrorBody);
 }
 
-/** Middy middleware: every error leaves the handler through `renderError`. */
+/** The error code of an answer: a thrown error's, or the one its body names (JSON `error`, a page's `data-error`). */
+function errorCodeOf(response: HttpResult | undefined, thrown: unknown): string | undefined {
+  const code = (deadlineError(thrown) as { code?: unknown } | undefined)?.code;
+  if (typeof code === 'string') return code;
+  if (thrown !== undefined && thrown !== null) return 'internal_error';
+  const match = /"error":"([a-z_]{1,64})"|data-error="([a-z_]{1,64})"/.exec(String(response?.body ?? ''));
+  return match?.[1] ?? match?.[2];
+}
+
+/** Counts an answer (metrics.ts): by route, 5xx or not, and its error code from 400 on. */
+export function countResponse(request: {
+  event: Partial<HttpEvent>;
+  response: HttpResult | undefined | null;
+  error?: unknown;
+}): void {
+  const status = request.response?.statusCode ?? 500;
+  const error = status >= 400 ? errorCodeOf(request.response ?? undefined, request.error) : undefined;
+  recordResponse(request.event?.routeKey, status, error);
+}
+
+/** Middy middleware: every error leaves the handler through `renderError`; every answer is counted. */
 export function errorResponses(log: Logger): MiddlewareObj<HttpEvent, HttpResult> {
   return {
+    after: (request) => countResponse(request),
     onError: (request) => {
       request.response = renderError(request.error, requestIdOf(request.event, request.context), log);
+      countResponse(request);
     },
   };
 }

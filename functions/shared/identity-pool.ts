@@ -8,6 +8,7 @@ import {
   TokenExpiredError,
   UpstreamError,
 } from './errors.ts';
+import { upstreamCall } from './metrics.ts';
 
 /** Temporary AWS credentials, as the identity pool returns them. */
 export interface AwsCredentials {
@@ -33,7 +34,11 @@ export function loginsKeyFor(issuer: string): string {
 }
 
 /** `GetId`: the identity id of this login (stable for the same user, so callers cache it). */
-export async function getIdentityId(client: IdentityClient, input: IdentityPoolInput): Promise<string> {
+export function getIdentityId(client: IdentityClient, input: IdentityPoolInput): Promise<string> {
+  return upstreamCall('GetId', () => sendGetId(client, input));
+}
+
+async function sendGetId(client: IdentityClient, input: IdentityPoolInput): Promise<string> {
   try {
     const out = await client.send(
       new GetIdCommand({
@@ -49,7 +54,15 @@ export async function getIdentityId(client: IdentityClient, input: IdentityPoolI
 }
 
 /** `GetCredentialsForIdentity` for an identity id obtained with the same login. */
-export async function getCredentialsForIdentity(
+export function getCredentialsForIdentity(
+  client: IdentityClient,
+  identityId: string,
+  input: IdentityPoolInput,
+): Promise<AwsCredentials> {
+  return upstreamCall('GetCredentialsForIdentity', () => sendGetCredentials(client, identityId, input));
+}
+
+async function sendGetCredentials(
   client: IdentityClient,
   identityId: string,
   input: IdentityPoolInput,

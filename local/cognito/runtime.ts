@@ -16,6 +16,7 @@ import {
   type TokenOverrides,
   type TriggerRunner,
   type TriggerSource,
+  triggerFailure,
 } from './trigger.ts';
 
 export interface AppClient {
@@ -38,6 +39,8 @@ export interface UserPoolFaults {
   readonly jwks?: 'down' | EndpointFault;
   /** `/oauth2/userInfo` answers 500, never answers, or answers late. */
   readonly userInfo?: EndpointFault;
+  /** The pre-token-generation function crashes (its runtime exits) on every invocation. */
+  readonly trigger?: 'crash';
 }
 
 export interface PendingFederation {
@@ -162,6 +165,7 @@ export async function runTrigger(
   scopes: readonly string[],
 ): Promise<TokenOverrides> {
   if (runtime.trigger === undefined) return noOverrides;
+  if (runtime.faults.trigger === 'crash') throw triggerFailure('Runtime exited with error: exit status 1');
   const version = runtime.trigger.config.version;
   const event = preTokenEvent({
     version,

@@ -189,7 +189,7 @@ interface WorkerAnswer {
 const COGNITO_WAIT_MS = 5000;
 
 /** A failed invocation, with the text Cognito puts in `error_description`. */
-function triggerFailure(message: string): SignInError {
+export function triggerFailure(message: string): SignInError {
   // Cognito wraps a trigger's error as "<Trigger> failed with error <message>." (amplify-js#3778
   // for PreSignUp, floci#3851 for PreAuthentication); assumed the same for this trigger.
   return new SignInError('invalid_request', `PreTokenGeneration failed with error ${message}.`);
@@ -204,10 +204,17 @@ export class TriggerRunner {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
 
-  constructor(config: TriggerConfig, options: { region: string; quiet: boolean }) {
+  private readonly output: ((chunk: string | Uint8Array) => void) | undefined;
+
+  /** `output` receives the function's stdout when quiet (its EMF lines, local/emf.ts); otherwise it is printed. */
+  constructor(
+    config: TriggerConfig,
+    options: { region: string; quiet: boolean; output?: (chunk: string | Uint8Array) => void },
+  ) {
     this.config = config;
     this.region = options.region;
     this.quiet = options.quiet;
+    this.output = options.output;
   }
 
   private start(): Worker {
@@ -224,7 +231,9 @@ export class TriggerRunner {
       stderr: this.quiet,
     });
     if (this.quiet) {
-      worker.stdout.resume();
+      const output = this.output;
+      if (output) worker.stdout.on('data', (chunk: Buffer) => output(chunk));
+      else worker.stdout.resume();
       worker.stderr.resume();
     }
     worker.on('message', (answer: WorkerAnswer) => {

@@ -71,6 +71,8 @@ export interface UserPoolStandInOptions {
   readonly projectRoot?: string;
   /** Extra environment for the trigger function, over its template environment. */
   readonly triggerEnvironment?: Readonly<Record<string, string>>;
+  /** Receives the trigger function's stdout when quiet (the offline stack collects its metrics). */
+  readonly triggerOutput?: (chunk: string | Uint8Array) => void;
   /** How long to wait for the IdPs' endpoints; default 5000 ms. */
   readonly upstreamTimeoutMs?: number;
 }
@@ -162,7 +164,13 @@ export async function startUserPoolStandIn(options: UserPoolStandInOptions): Pro
 
   const keys = await createPoolKeys();
   const trigger =
-    config.trigger === undefined ? undefined : new TriggerRunner(config.trigger, { region, quiet });
+    config.trigger === undefined
+      ? undefined
+      : new TriggerRunner(config.trigger, {
+          region,
+          quiet,
+          ...(options.triggerOutput ? { output: options.triggerOutput } : {}),
+        });
   const log = (message: string, context?: Record<string, unknown>): void => {
     if (!quiet) console.error(`user pool stand-in: ${message}`, context ?? '');
   };

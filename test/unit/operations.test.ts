@@ -118,6 +118,29 @@ describe('template.yaml operations', () => {
         assert.ok(Array.isArray(metric), 'each metric is an array');
   });
 
+  it('reads only metrics the functions emit (functions/shared/metrics.ts)', () => {
+    const emitter = readFileSync(join(repoRoot, 'functions/shared/metrics.ts'), 'utf8');
+    const fromAlarms = alarms.flatMap(([, alarm]) =>
+      alarmMetrics(alarm.Properties as Record<string, Json>)
+        .filter(([namespace]) => namespace === 'FederationBroker')
+        .map(([, name]) => name),
+    );
+    const resolver = new TemplateResolver(template, { parameters: required });
+    const body = JSON.parse(String(resolver.resource('Dashboard').Properties.DashboardBody)) as {
+      widgets: Array<{ properties: { metrics?: unknown[][] } }>;
+    };
+    const fromDashboard = body.widgets.flatMap((w) =>
+      (w.properties.metrics ?? []).flatMap((m) => {
+        if (m[0] === 'FederationBroker') return [String(m[1])];
+        const expression = (m[0] as { expression?: string }).expression ?? '';
+        return [...expression.matchAll(/MetricName="(\w+)"/g)].map((x) => x[1] as string);
+      }),
+    );
+    assert.ok(fromAlarms.length >= 5 && fromDashboard.length >= 10, `${fromAlarms} / ${fromDashboard}`);
+    for (const name of new Set([...fromAlarms, ...fromDashboard]))
+      assert.ok(emitter.includes(`'${name}'`), `metrics.ts emits ${name}`);
+  });
+
   it('keeps X-Ray tracing off unless the Tracing parameter is Active', () => {
     const globals = (parameters: Record<string, string>) =>
       new TemplateResolver(template, { parameters: { ...required, ...parameters } }).resolve(

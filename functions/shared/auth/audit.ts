@@ -1,9 +1,11 @@
 /**
  * The audit trail: one structured line per sign-in, refresh, credential issue and sign-out. Only
  * identifiers and outcomes are written (provider name, identity id, a reason code), never names,
- * tokens, codes, cookies or national identifiers: the fields are an allow-list, not a spread.
+ * tokens, codes, cookies or national identifiers: the fields are an allow-list, not a spread. Each line
+ * is also counted as a metric (metrics.ts), so the dashboard and the audit trail cannot disagree.
  */
 import type { Logger } from '../log.ts';
+import { recordCredentialsIssued, recordRefresh, recordSignIn, recordSignOut } from '../metrics.ts';
 
 export type AuditAction = 'sign-in' | 'refresh' | 'credentials' | 'sign-out';
 export type AuditOutcome = 'success' | 'failure';
@@ -37,6 +39,18 @@ export function audit(
   };
   if (outcome === 'success') log.info(`${action} succeeded`, line);
   else log.warn(`${action} failed`, line);
+  count(action, outcome, fields);
+}
+
+function count(action: AuditAction, outcome: AuditOutcome, fields: AuditFields): void {
+  const ok = outcome === 'success';
+  if (action === 'sign-in') recordSignIn(ok ? 'succeeded' : 'failed', fields.provider, fields.reason);
+  // Refused credentials are counted by the HTTP answer (ErrorResponses, by error code).
+  else if (action === 'credentials' && ok && fields.via !== undefined)
+    recordCredentialsIssued(fields.via, fields.reason === 'cached');
+  else if (action === 'refresh') recordRefresh(ok ? 'ok' : (fields.reason ?? 'internal_error'));
+  else if (action === 'sign-out')
+    recordSignOut(ok ? (fields.reason ?? 'revoked') : (fields.reason ?? 'revoke_failed'));
 }
 
 /** The stable code of an error, for `reason`. */

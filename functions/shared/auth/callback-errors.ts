@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import type { MiddlewareObj } from '@middy/core';
 import { BrokerError, type ErrorCode } from '../errors.ts';
 import {
+  countResponse,
   deadlineError,
   documentHeaders,
   type HttpEvent,
@@ -341,12 +342,14 @@ export function callbackErrorResponses(
   options: { startOver: string; clearLoginState: string; https: boolean },
 ): MiddlewareObj<HttpEvent, HttpResult> {
   return {
+    after: (request) => countResponse(request),
     onError: (request) => {
       const requestId = requestIdOf(request.event, request.context);
       // renderError logs the error (once) and gives the JSON rendering.
       const rendered = renderError(request.error, requestId, log);
       if (wantsJson(request.event)) {
         request.response = { ...rendered, cookies: [options.clearLoginState] };
+        countResponse(request);
         return;
       }
       const error = deadlineError(request.error);
@@ -363,6 +366,7 @@ export function callbackErrorResponses(
         cookies: [options.clearLoginState],
         https: options.https,
       });
+      countResponse(request);
     },
   };
 }

@@ -7,6 +7,7 @@
 
 import { BadRequestError } from '../errors.ts';
 import type { HttpEvent } from '../http.ts';
+import { recordSignIn } from '../metrics.ts';
 import type { AuthConfig } from './config.ts';
 import {
   type CookieKeyring,
@@ -116,6 +117,7 @@ export async function startLogin(
     deps.keyring,
   );
   const url = new URL(config.endpoints.authorize);
+  recordSignIn('started', provider);
   url.search = new URLSearchParams({
     response_type: 'code',
     client_id: config.userPoolClientId,

@@ -10,6 +10,7 @@
  * (README "Performance").
  */
 import { type BrokerError, ConfigError, UpstreamError } from '../errors.ts';
+import { upstreamCall } from '../metrics.ts';
 import type { GetSecretValue } from '../secrets-manager.ts';
 import type { AuthConfig } from './config.ts';
 import { type CookieKeyring, deriveKeyring } from './cookies.ts';
@@ -53,8 +54,9 @@ export function createSecretsManagerReader(options: SecretsManagerReaderOptions 
   return (secretId) => {
     const cached = cache.get(secretId);
     if (cached !== undefined && now() < cached.until) return cached.value;
+    // The signer's import (first read only) is not the upstream's latency: only the call is counted.
     const value = (getSecretValue ? Promise.resolve(getSecretValue) : client()).then((get) =>
-      read(get, secretId),
+      upstreamCall('SecretsManager', () => read(get, secretId)),
     );
     cache.set(secretId, { value, until: now() + secretsMaxAgeSeconds * 1000 });
     value.catch(() => {

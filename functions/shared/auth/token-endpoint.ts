@@ -13,6 +13,7 @@
  */
 import * as oauth from 'oauth4webapi';
 import { BrokerError, InvalidTokenError, UpstreamError } from '../errors.ts';
+import { httpOutcome, upstreamCall } from '../metrics.ts';
 import type { FetchLike } from '../upstream-http.ts';
 import type { AuthConfig } from './config.ts';
 
@@ -78,7 +79,7 @@ export function createTokenEndpoint(
   const options = () => ({
     signal: AbortSignal.timeout(config.upstreamTimeoutMs),
     [oauth.customFetch]: (url: string, init: oauth.CustomFetchOptions<'POST', URLSearchParams>) =>
-      fetchImpl(url, init as RequestInit),
+      upstreamCall('TokenEndpoint', () => fetchImpl(url, init as RequestInit), httpOutcome),
     // Plain http is only ever configured for loopback (the offline stack); config.ts enforces it.
     [oauth.allowInsecureRequests]: config.endpoints.token.startsWith('http:'),
   });

@@ -7,6 +7,7 @@
  */
 
 import type { Logger } from '../log.ts';
+import { recordTriggerDecision } from '../metrics.ts';
 import { canonicalClaimsFor } from './canonical.ts';
 import type { ProviderTable } from './providers.ts';
 import { buildSuppressOnlyResponse, buildV1Details, buildV2Details, groupOverrideFrom } from './response.ts';
@@ -75,19 +76,23 @@ export function normalizeTokenEvent(event: PreTokenEvent, deps: TriggerDeps): Pr
     attributes = attributesOf(event);
     if (shape === undefined) {
       deps.log.warn('claims unchanged', { ...context, decision: 'unknown-version' });
+      recordTriggerDecision(undefined, 'unknown-version');
       return event;
     }
     if (event.triggerSource === clientCredentialsSource) {
       deps.log.info('claims unchanged', { ...context, decision: 'machine-to-machine' });
+      recordTriggerDecision(undefined, 'machine-to-machine');
       return event;
     }
     if (attributes === undefined) {
       deps.log.warn('claims unchanged', { ...context, decision: 'no-user-attributes' });
+      recordTriggerDecision(undefined, 'no-user-attributes');
       return event;
     }
     const outcome = canonicalClaimsFor(attributes, deps.providers, { now: deps.now() });
     if (outcome.decision !== 'normalized') {
       deps.log.info('claims unchanged', { ...context, decision: outcome.decision });
+      recordTriggerDecision(undefined, outcome.decision);
       return event;
     }
     const groups = groupOverrideFrom(event.request.groupConfiguration);
@@ -109,6 +114,7 @@ export function normalizeTokenEvent(event: PreTokenEvent, deps: TriggerDeps): Pr
       idpEnv: outcome.origin.env,
       rejected: outcome.rejected,
     });
+    recordTriggerDecision(outcome.origin.providerName, 'normalized');
     return event;
   } catch (error) {
     return fallback(event, shape, attributes, error, deps.log);
@@ -128,6 +134,7 @@ function fallback(
   logger: Logger,
 ): PreTokenEvent {
   const errorName = error instanceof Error ? error.name : typeof error;
+  recordTriggerDecision(undefined, 'fallback');
   try {
     if (shape !== undefined && attributes !== undefined) {
       const groups = groupOverrideFrom(event.request?.groupConfiguration);

@@ -54,6 +54,7 @@ import type { JsonObject } from 'aws-jwt-verify/safe-json-parse';
 import { safeEqual } from '../compare.ts';
 import type { TokenConfig, TrustedIssuer } from '../config.ts';
 import { BrokerError, InvalidTokenError, TokenExpiredError, UpstreamError } from '../errors.ts';
+import { upstreamCall } from '../metrics.ts';
 import { type FetchLike, upstreamRequest } from '../upstream-http.ts';
 
 /** A JWT claims set: any JSON object. */
@@ -412,8 +413,16 @@ class CooldownPenaltyBox implements PenaltyBox {
   }
 }
 
-/** How the library fetches the JWKS: the injected fetch, or node:https, within the upstream timeout. */
+/**
+ * How the library fetches the JWKS: the injected fetch, or node:https, within the upstream timeout;
+ * each fetch counted as a `Jwks` upstream call (metrics.ts).
+ */
 function fetcherFor(fetchImpl: FetchLike | undefined, timeoutMs: number): Fetcher {
+  const plain = plainFetcherFor(fetchImpl, timeoutMs);
+  return { fetch: (uri) => upstreamCall('Jwks', () => plain.fetch(uri)) };
+}
+
+function plainFetcherFor(fetchImpl: FetchLike | undefined, timeoutMs: number): Fetcher {
   const headers = { accept: 'application/json' };
   if (fetchImpl === undefined) {
     return {
