@@ -10,7 +10,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Context } from 'aws-lambda';
 import { createLocalJWKSet } from 'jose';
-import { createIdentityClient } from '../functions/shared/clients.ts';
+import { createIdentityClient } from '#broker';
 import { apiEvent } from '../test/helpers/events.ts';
 import {
   type CallCounter,
@@ -115,9 +115,8 @@ async function brokerHandler(
   counter: CallCounter,
   options: { now?: () => number; idToken?: () => string } = {},
 ) {
-  const { createHandler } = await import('../functions/credentials/app.ts');
-  const { parseCredentialsConfig } = await import('../functions/credentials/config.ts');
-  return createHandler({
+  const { createCredentialsHandler, parseCredentialsConfig } = await import('#broker');
+  return createCredentialsHandler({
     config: parseCredentialsConfig(env),
     // The container's client, with only the network exchange answered in-process.
     identityClient: createIdentityClient({
@@ -137,9 +136,9 @@ async function brokerHandler(
 }
 
 async function sessionEvent(): Promise<unknown> {
-  const { cookieSpecs, deriveKeyring } = await import('../functions/shared/auth/cookies.ts');
-  const { sealSession, startSession } = await import('../functions/shared/auth/session.ts');
-  const { parseCallbackConfig } = await import('../functions/callback/config.ts');
+  const { cookieSpecs, deriveKeyring, parseCallbackConfig, sealSession, startSession } = await import(
+    '#broker'
+  );
   const config = parseCallbackConfig(env);
   const claims = JSON.parse(Buffer.from(input.hitToken.split('.')[1] ?? '', 'base64url').toString());
   const now = Math.floor(Date.now() / 1000);

@@ -11,10 +11,14 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseSessionFunctionConfig } from '../functions/session/config.ts';
-import { cookieSpecs } from '../functions/shared/auth/cookies.ts';
-import { sealSession, sessionCookieBudget, startSession } from '../functions/shared/auth/session.ts';
-import type { IdTokenClaims } from '../functions/shared/oidc/verify.ts';
+import {
+  cookieSpecs,
+  type IdTokenClaims,
+  parseSessionFunctionConfig,
+  sealSession,
+  sessionCookieBudget,
+  startSession,
+} from '#broker';
 import { repoRoot } from '../local/api.ts';
 import { readTemplate } from '../local/template.ts';
 import { realisticRefreshToken } from '../test/helpers/user-pool.ts';

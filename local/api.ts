@@ -23,7 +23,7 @@ export interface LocalRoute {
   environment: Record<string, string>;
 }
 
-export interface CorsConfig {
+interface CorsConfig {
   allowOrigins: string[];
   allowMethods: string[];
   allowHeaders: string[];
@@ -83,7 +83,7 @@ export function routesFromTemplate(resolver: TemplateResolver): LocalRoute[] {
 }
 
 /** The HttpApi CORS configuration: Globals merged with the API resource's own, as SAM does. */
-export function corsFromTemplate(resolver: TemplateResolver): CorsConfig | undefined {
+function corsFromTemplate(resolver: TemplateResolver): CorsConfig | undefined {
   const global = resolver.resolve((resolver.template.Globals?.HttpApi?.CorsConfiguration ?? null) as Json);
   const apiId = resolver.resourcesOfType('AWS::Serverless::HttpApi')[0];
   const own = apiId ? resolver.resource(apiId).Properties.CorsConfiguration : undefined;
@@ -258,7 +258,7 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
 const textTypes = /^(text\/|application\/(json|x-www-form-urlencoded|xml|javascript)|[^;]*\+json)/i;
 
 /** An HTTP API payload-format 2.0 event, as API Gateway (and sam local) builds it. */
-export function toEvent(
+function toEvent(
   req: IncomingMessage,
   url: URL,
   method: string,

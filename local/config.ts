@@ -28,7 +28,7 @@ export interface LocalConfig {
   frontendOrigins: string[];
 }
 
-export const defaultPorts = {
+const defaultPorts = {
   api: 3000,
   userPool: 9229,
   identityPool: 9230,
@@ -36,7 +36,7 @@ export const defaultPorts = {
   idura: 9302,
 } as const;
 
-export function defaultConfig(): Omit<LocalConfig, 'publicBaseUrl' | 'frontendOrigins'> {
+function defaultConfig(): Omit<LocalConfig, 'publicBaseUrl' | 'frontendOrigins'> {
   return {
     region: 'us-east-1',
     host: '127.0.0.1',

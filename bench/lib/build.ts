@@ -13,7 +13,7 @@ import { buildFunctions } from '../../scripts/build.ts';
 
 export const outRoot = join(repoRoot, 'bench', 'out');
 
-export interface Sizes {
+interface Sizes {
   /** Uncompressed bytes. */
   bytes: number;
   /** Bytes after DEFLATE, about what the file adds to a deployment .zip. */
@@ -22,7 +22,7 @@ export interface Sizes {
 }
 
 /** Sizes of every file under `path` (symlinks are not followed). */
-export function sizesOf(path: string): Sizes {
+function sizesOf(path: string): Sizes {
   const out: Sizes = { bytes: 0, zipped: 0, files: 0 };
   const visit = (p: string) => {
     const stat = lstatSync(p, { throwIfNoEntry: false });

@@ -5,12 +5,16 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { parseCallbackConfig } from '../../functions/callback/config.ts';
-import { parseLoginConfig } from '../../functions/login/config.ts';
-import { cookieSpecs, deriveKeyring } from '../../functions/shared/auth/cookies.ts';
-import { startLogin } from '../../functions/shared/auth/login.ts';
-import { sealSession, startSession } from '../../functions/shared/auth/session.ts';
-import type { IdTokenClaims } from '../../functions/shared/oidc/verify.ts';
+import {
+  cookieSpecs,
+  deriveKeyring,
+  type IdTokenClaims,
+  parseCallbackConfig,
+  parseLoginConfig,
+  sealSession,
+  startLogin,
+  startSession,
+} from '#broker';
 import { repoRoot } from '../../local/api.ts';
 import { apiEvent } from '../../test/helpers/events.ts';
 import { benchCookieKeys, benchFrontend, deployedEnv, functionEnv, type Upstreams } from './upstreams.ts';
@@ -35,7 +39,7 @@ function claimsOf(token: string): IdTokenClaims {
 }
 
 /** A sealed session cookie as /auth/callback sets it, with a realistic Cognito refresh token. */
-export async function sessionCookie(upstreams: Upstreams): Promise<{ pair: string; setCookie: string }> {
+async function sessionCookie(upstreams: Upstreams): Promise<{ pair: string; setCookie: string }> {
   const config = parseCallbackConfig(functionEnv(upstreams));
   const claims = claimsOf(await upstreams.signer.idToken());
   const nowSeconds = Math.floor(Date.now() / 1000);

@@ -5,7 +5,7 @@
  */
 import { Readable } from 'node:stream';
 import { CognitoIdentityClient } from '@aws-sdk/client-cognito-identity';
-import type { UpstreamTransport } from '../../functions/shared/upstream-http.ts';
+import type { UpstreamTransport } from '#broker';
 
 export interface CallCounter {
   GetId: number;
@@ -30,7 +30,7 @@ const credentialsBody = (identityId: string) => ({
 });
 
 /** Answers a Cognito Identity JSON 1.1 request body for `operation` (GetId or GetCredentialsForIdentity). */
-export function answerIdentity(
+function answerIdentity(
   operation: string,
   counter: CallCounter,
 ): { status: number; body: Record<string, unknown> } {

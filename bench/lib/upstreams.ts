@@ -22,14 +22,14 @@ import { closeServer, listen } from '../../local/net.ts';
 import { cognitoIdClaims } from '../../test/helpers/tokens.ts';
 import { canonicalIdmeClaims, realisticRefreshToken } from '../../test/helpers/user-pool.ts';
 
-export const benchRegion = 'us-east-1';
-export const benchPoolId = 'us-east-1_BenchPool1';
+const benchRegion = 'us-east-1';
+const benchPoolId = 'us-east-1_BenchPool1';
 export const benchClientId = 'benchclient0123456789abcdef';
-export const benchClientSecret = 'bench-client-secret-0123456789';
+const benchClientSecret = 'bench-client-secret-0123456789';
 export const benchIdentityPoolId = 'us-east-1:0b3e5c1a-1111-4222-8333-444455556666';
 export const benchFrontend = 'http://localhost:5173';
 export const benchCookieKeys = { current: 'k1', k1: 'bench-cookie-key-0123456789abcdefghijklmnop' };
-export const benchSecretIds = {
+const benchSecretIds = {
   client: 'federation-broker/bench-client',
   cookies: 'federation-broker/bench-cookies',
 };

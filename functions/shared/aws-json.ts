@@ -26,7 +26,7 @@ export class AwsServiceError extends Error {
 }
 
 /** A request as `@smithy/signature-v4` signs it. */
-export interface SignableRequest {
+interface SignableRequest {
   method: string;
   protocol: string;
   hostname: string;
@@ -74,7 +74,7 @@ const transientErrors = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeo
 const networkErrorCodes = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT']);
 
 /** Whether the SDK's standard retry strategy would try again after this error. */
-export function isRetryable(error: unknown): boolean {
+function isRetryable(error: unknown): boolean {
   const e = error as { name?: unknown; code?: unknown; $metadata?: { httpStatusCode?: number } };
   const status = e?.$metadata?.httpStatusCode ?? 0;
   return (

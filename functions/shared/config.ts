@@ -107,7 +107,7 @@ const regionPattern = /^[a-z]{2}(-[a-z]+)+-\d$/;
 const userPoolIdPattern = /^[\w-]+_[0-9a-zA-Z]+$/;
 const identityPoolIdPattern = /^[\w-]+:[0-9a-f-]+$/;
 /** Cognito signs every user-pool token with RS256. */
-export type SigningAlgorithm = 'RS256';
+type SigningAlgorithm = 'RS256';
 
 /**
  * The issuer whose ID tokens the broker accepts: the user pool, and only it. Identity pools accept
@@ -142,7 +142,7 @@ export function readClockSkew(r: EnvReader): number {
 }
 
 /** AWS_REGION, which Lambda sets. */
-export function readRegion(r: EnvReader): string {
+function readRegion(r: EnvReader): string {
   return (
     r.matching(
       'AWS_REGION',

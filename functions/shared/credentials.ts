@@ -13,7 +13,7 @@ import {
 import type { IdTokenClaims, IdTokenVerifier } from './oidc/verify.ts';
 
 /** Cached credentials are served only while they have more than this left. */
-export const credentialsMinRemainingMs = 5 * 60_000;
+const credentialsMinRemainingMs = 5 * 60_000;
 
 export interface IssuedCredentials {
   identityId: string;

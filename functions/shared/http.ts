@@ -11,7 +11,7 @@ export type HttpResult = APIGatewayProxyStructuredResultV2 & {
 };
 
 /** Headers every broker response carries: nothing here may be cached or sniffed. */
-export const baseHeaders: Readonly<Record<string, string>> = Object.freeze({
+const baseHeaders: Readonly<Record<string, string>> = Object.freeze({
   'Cache-Control': 'no-store',
   Pragma: 'no-cache',
   'X-Content-Type-Options': 'nosniff',
@@ -66,7 +66,7 @@ export function requestIdOf(
   return event?.requestContext?.requestId ?? context?.awsRequestId ?? 'unknown';
 }
 
-export interface ErrorBody {
+interface ErrorBody {
   error: ErrorCode;
   message: string;
   requestId: string;

@@ -100,10 +100,7 @@ export class IdentityNotFoundError extends UpstreamError {
  * Maps every Cognito Identity exception on purpose. Messages are written for the caller; the
  * `hint` (logged only) tells an operator which setting to check.
  */
-export function translateIdentityError(
-  error: unknown,
-  operation: 'GetId' | 'GetCredentialsForIdentity',
-): Error {
+function translateIdentityError(error: unknown, operation: 'GetId' | 'GetCredentialsForIdentity'): Error {
   if (error instanceof BrokerError) return error;
   const name = (error as { name?: unknown })?.name;
   const message = String((error as { message?: unknown })?.message ?? '');

@@ -5,8 +5,8 @@
  * pass tokens in: any key that looks like it carries a secret is replaced before it is written.
  */
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
-export type LogContext = Record<string, unknown>;
+type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+type LogContext = Record<string, unknown>;
 
 export interface Logger {
   debug(message: string, context?: LogContext): void;

@@ -12,7 +12,7 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { BrokerError, errorCodes } from './errors.ts';
 
-export const namespace = 'FederationBroker';
+const namespace = 'FederationBroker';
 
 /** The dimension `service` of every metric: the stack name in AWS (template.yaml). */
 const service = process.env.POWERTOOLS_SERVICE_NAME || 'federation-broker';
@@ -126,7 +126,7 @@ export type UpstreamTarget =
   | 'SecretsManager';
 export type UpstreamOutcome = 'ok' | 'refused' | 'throttled' | 'limit_exceeded' | 'timeout' | 'failed';
 
-export function recordUpstream(target: UpstreamTarget, outcome: UpstreamOutcome, milliseconds: number): void {
+function recordUpstream(target: UpstreamTarget, outcome: UpstreamOutcome, milliseconds: number): void {
   emit(
     [{ target }, { target, outcome }, { outcome }],
     [one('UpstreamCalls'), ['UpstreamLatency', MetricUnit.Milliseconds, Math.round(milliseconds)]],
@@ -134,7 +134,7 @@ export function recordUpstream(target: UpstreamTarget, outcome: UpstreamOutcome,
 }
 
 /** What a failed upstream call amounts to, from the broker error it was translated to (or the raw one). */
-export function upstreamOutcomeOf(error: unknown): UpstreamOutcome {
+function upstreamOutcomeOf(error: unknown): UpstreamOutcome {
   const name = (error as { name?: unknown } | null)?.name;
   if (error instanceof BrokerError) {
     if (error.code === 'throttled' || error.code === 'limit_exceeded') return error.code;

@@ -14,7 +14,7 @@ import { fromEnv } from '@aws-sdk/credential-provider-env';
 import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
-import { type AwsJsonCallOptions, AwsServiceError, callAwsJson } from './aws-json.ts';
+import { type AwsJsonCallOptions, callAwsJson } from './aws-json.ts';
 import type { UpstreamTransport } from './upstream-http.ts';
 
 export interface SecretsManagerOptions {
@@ -33,7 +33,7 @@ export interface SecretsManagerOptions {
 }
 
 /** The fields of GetSecretValue's answer the broker reads (the SDK's output has more). */
-export interface SecretValue {
+interface SecretValue {
   ARN?: string;
   Name?: string;
   VersionId?: string;
@@ -72,5 +72,3 @@ export function createGetSecretValue(options: SecretsManagerOptions): GetSecretV
     return value;
   };
 }
-
-export { AwsServiceError };

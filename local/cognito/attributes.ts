@@ -103,7 +103,7 @@ export function mapClaims(
 }
 
 /** A stable UUID-shaped id for a profile, so identity ids survive restarts of the offline stack. */
-export function profileSub(userPoolId: string, username: string): string {
+function profileSub(userPoolId: string, username: string): string {
   const hex = createHash('sha256').update(`${userPoolId}\0${username.toLowerCase()}`).digest('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${((Number.parseInt(hex[16] ?? '0', 16) & 3) | 8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }

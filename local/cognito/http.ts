@@ -7,7 +7,7 @@ export { closeServer, listen } from '../net.ts';
 
 const maxBody = 256 * 1024;
 
-export class BodyTooLargeError extends Error {}
+class BodyTooLargeError extends Error {}
 
 export async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];

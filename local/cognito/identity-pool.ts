@@ -20,19 +20,17 @@ import {
   type ValidatedLogin,
 } from './logins.ts';
 
-export type { LoginProvider, TokenCheck } from './logins.ts';
+const IDENTITY_OPERATIONS = ['GetId', 'GetCredentialsForIdentity', 'GetOpenIdToken'] as const;
+type IdentityOperation = (typeof IDENTITY_OPERATIONS)[number];
 
-export const IDENTITY_OPERATIONS = ['GetId', 'GetCredentialsForIdentity', 'GetOpenIdToken'] as const;
-export type IdentityOperation = (typeof IDENTITY_OPERATIONS)[number];
-
-export type IdentityPoolFaultError =
+type IdentityPoolFaultError =
   | 'TooManyRequestsException'
   | 'ResourceNotFoundException'
   | 'InvalidIdentityPoolConfigurationException'
   | 'InternalErrorException'
   | 'ExternalServiceException';
 
-export interface IdentityPoolFault {
+interface IdentityPoolFault {
   /** Answer with this exception instead of working. */
   readonly error?: IdentityPoolFaultError;
   /** Wait this long before answering (with or without an error). */
@@ -67,7 +65,7 @@ export interface IdentityPoolStandInOptions {
   readonly quiet?: boolean;
 }
 
-export interface IdentityRecord {
+interface IdentityRecord {
   readonly identityId: string;
   /** `<providerName>` of each linked login. */
   readonly logins: readonly string[];
@@ -75,7 +73,7 @@ export interface IdentityRecord {
   readonly lastModifiedAt: number;
 }
 
-export interface IssuedCredentials {
+interface IssuedCredentials {
   readonly accessKeyId: string;
   readonly identityId: string;
   readonly roleArn: string;

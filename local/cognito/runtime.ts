@@ -43,7 +43,7 @@ export interface UserPoolFaults {
   readonly trigger?: 'crash';
 }
 
-export interface PendingFederation {
+interface PendingFederation {
   readonly client: AppClient;
   readonly redirectUri: string;
   readonly state: string | undefined;
@@ -55,7 +55,7 @@ export interface PendingFederation {
   readonly createdAt: number;
 }
 
-export interface IssuedCode {
+interface IssuedCode {
   readonly client: AppClient;
   readonly redirectUri: string;
   readonly codeChallenge: string | undefined;
@@ -68,7 +68,7 @@ export interface IssuedCode {
   readonly expiresAt: number;
 }
 
-export interface RefreshSession {
+interface RefreshSession {
   readonly clientId: string;
   readonly username: string;
   readonly scopes: readonly string[];

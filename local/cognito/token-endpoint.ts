@@ -204,7 +204,7 @@ export async function tokenEndpoint(
 
 // ------------------------------------------------------------------ userInfo, revoke, logout
 
-export const userInfoInvalid =
+const userInfoInvalid =
   'error="invalid_token", error_description="Access token is expired, disabled, or deleted, or the user has globally signed out."';
 
 export async function userInfo(

@@ -76,12 +76,7 @@ const idTokenOwned = new Set([
   'version',
 ]);
 
-export function isOwnedClaim(
-  name: string,
-  token: 'id' | 'access',
-  clientId?: string,
-  value?: unknown,
-): boolean {
+function isOwnedClaim(name: string, token: 'id' | 'access', clientId?: string, value?: unknown): boolean {
   if (name.startsWith('cognito:')) return true;
   // The access token's aud may be set, but only to the app client id.
   if (token === 'access' && name === 'aud') return value !== clientId;
@@ -97,7 +92,7 @@ function tokenValue(name: string, value: string): unknown {
   return value;
 }
 
-export interface TokenSubject {
+interface TokenSubject {
   readonly username: string;
   readonly sub: string;
   readonly attributes: Readonly<Record<string, string>>;
@@ -128,7 +123,7 @@ export interface MintedTokens {
 }
 
 /** Left half of SHA-256 of the access token, base64url (OpenID Core §3.1.3.6). */
-export function atHash(accessToken: string): string {
+function atHash(accessToken: string): string {
   return createHash('sha256').update(accessToken, 'ascii').digest().subarray(0, 16).toString('base64url');
 }
 

@@ -11,13 +11,13 @@ import type { TriggerConfig, TriggerVersion } from './pool-config.ts';
 
 export type TriggerSource = 'TokenGeneration_HostedAuth' | 'TokenGeneration_RefreshTokens';
 
-export interface GroupOverride {
+interface GroupOverride {
   readonly groups: readonly string[];
   readonly roles: readonly string[];
   readonly preferredRole: string | null;
 }
 
-export interface ClaimChanges {
+interface ClaimChanges {
   readonly add: Readonly<Record<string, unknown>>;
   readonly suppress: readonly string[];
 }

@@ -26,11 +26,7 @@ import type { AppClient, PoolRuntime, UserPoolFaults } from './runtime.ts';
 import { createPoolKeys } from './tokens.ts';
 import { TriggerRunner } from './trigger.ts';
 
-export type { StoredUser } from './attributes.ts';
-export type { UpstreamIdp } from './federation.ts';
-export type { EndpointFault, UserPoolFaults } from './runtime.ts';
-
-export interface UserPoolClientOptions {
+interface UserPoolClientOptions {
   readonly clientId: string;
   /** Omit for a public client. */
   readonly clientSecret?: string;
@@ -40,7 +36,7 @@ export interface UserPoolClientOptions {
   readonly templateClient?: string;
 }
 
-export interface TokenLifetimes {
+interface TokenLifetimes {
   readonly idTokenSeconds?: number;
   readonly accessTokenSeconds?: number;
   readonly refreshTokenSeconds?: number;

@@ -20,7 +20,7 @@ const securityHeaders = {
 };
 
 /** The demo script for the browser: app.ts and the client, one ESM file. */
-export async function bundleDemo(): Promise<string> {
+async function bundleDemo(): Promise<string> {
   const result = await build({
     entryPoints: [join(import.meta.dirname, 'app.ts')],
     bundle: true,

@@ -65,7 +65,7 @@ export interface StandIn {
 /** Authorization request parameters as stored with an interaction. */
 export type InteractionParams = Readonly<Record<string, unknown>>;
 
-export interface SignInChoice {
+interface SignInChoice {
   readonly identity: TestIdentity;
   readonly note?: string;
 }
@@ -82,7 +82,7 @@ export interface SignInPage {
 
 export type LoginOutcome = { accountId: string; acr?: string } | { problem: string };
 
-export interface SpecContext {
+interface SpecContext {
   /** Clock of the stand-in, epoch milliseconds. */
   readonly now: () => number;
 }
@@ -428,7 +428,7 @@ function sendHtml(res: ServerResponse, status: number, html: string): void {
   res.end(html);
 }
 
-export function escapeHtml(value: string): string {
+function escapeHtml(value: string): string {
   return value
     .replaceAll('&', '&amp;')
     .replaceAll('<', '&lt;')
@@ -476,7 +476,7 @@ function expiredPage(): string {
 }
 
 /** The sign-in page: one submit button per identity, named `identity`, with `data-testid`. */
-export function signInPageHtml(uid: string, content: SignInPage): string {
+function signInPageHtml(uid: string, content: SignInPage): string {
   const facts = content.facts
     .map(([term, value]) => `<dt>${escapeHtml(term)}</dt><dd>${escapeHtml(value)}</dd>`)
     .join('\n');

@@ -5,7 +5,7 @@
 // providers send. Nothing here is a real person.
 
 /** Claims as they leave the provider, keyed by the provider's own claim names. */
-export type RawClaims = Readonly<Record<string, unknown>>;
+type RawClaims = Readonly<Record<string, unknown>>;
 
 export interface TestIdentity {
   /** Form value of the sign-in button and the suffix of its `data-testid` (`identity-<id>`). */

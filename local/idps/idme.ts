@@ -23,7 +23,7 @@ import { IDME_IDENTITIES, IDME_POLICIES } from './identities.ts';
  * Standard policy handles (https://docs.id.me/integrations/configurations/configuration-standards); a
  * client is entitled to some of them.
  */
-export const IDME_KNOWN_POLICIES: readonly string[] = [
+const IDME_KNOWN_POLICIES: readonly string[] = [
   'login',
   'mfa',
   'http://idmanagement.gov/ns/assurance/ial/1/aal/2',
@@ -48,9 +48,9 @@ export const IDME_KNOWN_POLICIES: readonly string[] = [
 ];
 
 /** Policies a client gets when it names none: those of the test identities, plus `login`. */
-export const IDME_DEFAULT_CLIENT_POLICIES: readonly string[] = Object.values(IDME_POLICIES);
+const IDME_DEFAULT_CLIENT_POLICIES: readonly string[] = Object.values(IDME_POLICIES);
 
-export interface IdmeClient extends StandInClient {
+interface IdmeClient extends StandInClient {
   /** Policy handles this client may request (ID.me's solution consultant assigns them). */
   policies?: string[];
 }
@@ -59,8 +59,8 @@ export interface IdmeStandInOptions extends StandInOptions {
   clients: IdmeClient[];
 }
 
-export const IDME_USERINFO_STRATEGIES = ['plainJson', 'signedJwt'] as const;
-export type IdmeUserinfoStrategy = (typeof IDME_USERINFO_STRATEGIES)[number];
+const IDME_USERINFO_STRATEGIES = ['plainJson', 'signedJwt'] as const;
+type IdmeUserinfoStrategy = (typeof IDME_USERINFO_STRATEGIES)[number];
 
 export interface IdmeStandIn extends StandIn {
   /** plainJson (default) or signedJwt (what breaks Cognito's sign-in). */

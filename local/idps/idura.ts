@@ -23,13 +23,8 @@ import { epochSeconds, startStandIn, stringParam } from './common.ts';
 import type { IduraIdentity } from './identities.ts';
 import { IDURA_ACR, IDURA_IDENTITIES } from './identities.ts';
 
-export const USERINFO_STRATEGIES = [
-  'plainJson',
-  'signedJwt',
-  'signedAndEncryptedJwt',
-  'fromTokenEndpoint',
-] as const;
-export type UserinfoStrategy = (typeof USERINFO_STRATEGIES)[number];
+const USERINFO_STRATEGIES = ['plainJson', 'signedJwt', 'signedAndEncryptedJwt', 'fromTokenEndpoint'] as const;
+type UserinfoStrategy = (typeof USERINFO_STRATEGIES)[number];
 
 export interface IduraStandIn extends StandIn {
   setUserinfoStrategy(strategy: UserinfoStrategy): void;
@@ -59,7 +54,7 @@ const ACR_DIRECTIVE = 'acr_values:';
  * The login method asked for: the first `acr_values` value (Idura takes exactly one), else an
  * `acr_values:<urn>` directive among the space-separated `login_hint` directives.
  */
-export function requestedAcr(params: InteractionParams): string | undefined {
+function requestedAcr(params: InteractionParams): string | undefined {
   const fromParam = stringParam(params, 'acr_values')?.split(' ').find(Boolean);
   if (fromParam !== undefined) return fromParam;
   return stringParam(params, 'login_hint')

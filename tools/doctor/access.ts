@@ -17,7 +17,7 @@ import { probeSignIn, targetsFromStack } from './offline.ts';
 export const EXAMPLE_BUCKET = 'example-bucket';
 const ACCOUNT = '123456789012';
 /** Another identity's id, for the "someone else's prefix" rows. */
-export const OTHER_IDENTITY = 'us-east-1:00000000-0000-4000-8000-000000000000';
+const OTHER_IDENTITY = 'us-east-1:00000000-0000-4000-8000-000000000000';
 
 export interface AccessSubject {
   /** Short name in the table, e.g. `idme veteran`, `idura mitid (high)`. */
@@ -30,7 +30,7 @@ export interface AccessSubject {
 }
 
 /** Every offline test identity, with MitID at each of its levels (they set `assurance`). */
-export const ACCESS_SUBJECTS: readonly AccessSubject[] = [
+const ACCESS_SUBJECTS: readonly AccessSubject[] = [
   ...IDME_IDENTITIES.map((i) => ({ label: `idme ${i.id}`, kind: 'idme' as const, identity: i.id })),
   ...IDURA_IDENTITIES.flatMap((i) =>
     i.id === 'mitid'
@@ -74,7 +74,7 @@ export const SAMPLE_ACTIONS: readonly SampleAction[] = [
 
 export type Decision = 'allow' | 'deny' | 'explicit deny';
 
-export interface PolicyDocument {
+interface PolicyDocument {
   readonly Version?: string;
   readonly Statement: unknown;
 }
@@ -192,7 +192,7 @@ export async function accessFor(
  * Signs a subject in through the stand-ins and trades its ID token at the identity pool stand-in:
  * its identity id and the principal tags recorded with the credentials.
  */
-export async function signInSubject(
+async function signInSubject(
   standIns: StandIns,
   subject: AccessSubject,
   options: { timeoutMs?: number } = {},

@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { parseParameterFlag } from './template-source.ts';
 
-export type Mode = 'template' | 'deployed' | 'offline';
+type Mode = 'template' | 'deployed' | 'offline';
 
 export interface DoctorOptions {
   readonly mode: Mode;

@@ -4,13 +4,16 @@
  * USER_POOL_ISSUER against USER_POOL_ID and AWS_REGION, and the ids and IdP names against the pools.
  */
 
-import { parseCallbackConfig } from '../../functions/callback/config.ts';
-import { parseCredentialsConfig } from '../../functions/credentials/config.ts';
-import { parseLoginConfig } from '../../functions/login/config.ts';
-import { parseProviderTable } from '../../functions/shared/claims/providers.ts';
-import { type Env, isLoopback } from '../../functions/shared/config.ts';
-import { ConfigError } from '../../functions/shared/errors.ts';
-import { loginsKeyFor } from '../../functions/shared/identity-pool.ts';
+import {
+  ConfigError,
+  type Env,
+  isLoopback,
+  loginsKeyFor,
+  parseCallbackConfig,
+  parseCredentialsConfig,
+  parseLoginConfig,
+  parseProviderTable,
+} from '#broker';
 import type { Finding } from './findings.ts';
 import { FindingList } from './findings.ts';
 import { checkSameSite } from './same-site.ts';

@@ -3,7 +3,7 @@
  * Check functions return plain arrays of findings; the report groups and renders them.
  */
 
-export const severities = ['error', 'warning', 'ok'] as const;
+const severities = ['error', 'warning', 'ok'] as const;
 export type Severity = (typeof severities)[number];
 
 /** Where a finding belongs: an upstream IdP, the broker's Cognito wiring, its own configuration, the offline stack. */

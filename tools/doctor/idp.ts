@@ -10,7 +10,7 @@ import { discoveryUrlOf, type Fetch, fetchJson, inspectUrl } from './net.ts';
 export type IdpKind = 'idme' | 'idura' | 'other';
 
 /** ID-token algorithms Cognito verifies with a key from the IdP's JWKS (RSA and ECDSA). */
-export const cognitoKeyAlgorithms: readonly string[] = ['RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512'];
+const cognitoKeyAlgorithms: readonly string[] = ['RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512'];
 
 const requiredEndpoints = [
   'authorization_endpoint',

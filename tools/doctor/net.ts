@@ -2,7 +2,7 @@
  * The doctor's only ways out: `fetch` with a timeout (injected, so tests pass a fake) and the URL
  * rules Cognito applies to an upstream IdP (HTTPS, ports 443/80).
  */
-import { isLoopback } from '../../functions/shared/config.ts';
+import { isLoopback } from '#broker';
 
 export type Fetch = (input: string | URL, init?: RequestInit) => Promise<Response>;
 

@@ -1,5 +1,4 @@
-import { createIdentityClient } from '../../functions/shared/clients.ts';
-import { getIdentityId, loginsKeyFor } from '../../functions/shared/identity-pool.ts';
+import { createIdentityClient, getIdentityId, loginsKeyFor } from '#broker';
 import { type LocalConfig, localParameters } from '../../local/config.ts';
 import type { StandIns } from '../../local/stack.ts';
 import type { RawTemplate } from '../../local/template.ts';
@@ -203,7 +202,7 @@ async function checkReachable(
   return { findings, up };
 }
 
-export type SignInOutcome =
+type SignInOutcome =
   | { kind: 'code'; code: string }
   | { kind: 'error'; error: string; description: string }
   | { kind: 'broken'; reason: string };

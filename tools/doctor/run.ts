@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { CognitoIdentityClient } from '@aws-sdk/client-cognito-identity';
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
-import type { Env } from '../../functions/shared/config.ts';
+import type { Env } from '#broker';
 import { type LocalConfig, readLocalConfigFile } from '../../local/config.ts';
 import type { OfflineStack } from '../../local/stack.ts';
 import { templatePath as defaultTemplatePath, type RawTemplate, readTemplate } from '../../local/template.ts';

@@ -5,7 +5,7 @@
  * https://html.spec.whatwg.org/multipage/browsers.html#same-site).
  */
 import { getDomain } from 'tldts';
-import type { Env } from '../../functions/shared/config.ts';
+import type { Env } from '#broker';
 import type { TemplateResolver } from '../../local/template.ts';
 import type { Finding } from './findings.ts';
 import { FindingList } from './findings.ts';

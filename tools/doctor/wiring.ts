@@ -39,7 +39,7 @@ export interface AppClientModel {
   readonly hasSecret: boolean;
 }
 
-export interface IdentityPoolProviderModel {
+interface IdentityPoolProviderModel {
   readonly providerName: string;
   readonly clientId: string;
   readonly serverSideTokenCheck: boolean;

@@ -23,7 +23,7 @@ export interface SmokeDeps {
 }
 
 /** An origin no deployment allows (RFC 2606 reserves .invalid). */
-export const foreignOrigin = 'https://smoke-test.invalid';
+const foreignOrigin = 'https://smoke-test.invalid';
 
 type Fetch = typeof fetch;
 

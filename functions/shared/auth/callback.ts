@@ -24,7 +24,7 @@ import { queryOf } from './request.ts';
 import { providerOf, sealSession, startSession } from './session.ts';
 import type { TokenEndpoint } from './token-endpoint.ts';
 
-export type CallbackConfig = Pick<
+type CallbackConfig = Pick<
   AuthConfig,
   'userPool' | 'secureCookies' | 'callbackUrl' | 'sessionMaxAgeSeconds' | 'identityPoolId'
 >;

@@ -13,7 +13,7 @@ import {
 import { type CookieKeySet, cookieKeysExample, parseCookieKeySet } from './keyring.ts';
 
 /** The user pool's OAuth endpoints, all on the hosted-UI domain. */
-export interface OAuthEndpoints {
+interface OAuthEndpoints {
   authorize: string;
   token: string;
   revoke: string;

@@ -21,7 +21,7 @@ export interface CookieKeySet {
 }
 
 export const cookieKeysExample = '{"current":"k1","k1":"<32+ random characters>"}';
-export const minCookieSecretLength = 32;
+const minCookieSecretLength = 32;
 const kidPattern = /^[A-Za-z0-9_-]{1,32}$/;
 
 /**

@@ -28,7 +28,7 @@ import { resolveReturnTo } from './return-to.ts';
  * How long a sign-in may take from /auth/login to /auth/callback. Cognito itself abandons federated
  * sign-ins after 5 minutes; the extra time covers the hosted UI and slow identity checks.
  */
-export const loginStateMaxAgeSeconds = 600;
+const loginStateMaxAgeSeconds = 600;
 
 export interface LoginRequest {
   provider: string | undefined;

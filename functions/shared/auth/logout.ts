@@ -47,10 +47,7 @@ export interface LogoutResult {
  * Where Cognito sends the browser after /logout: the calling frontend's origin when it is allowed,
  * else the first allowed origin. The app client registers every allowed origin as a sign-out URL.
  */
-export function logoutUriFor(
-  event: Pick<HttpEvent, 'headers'>,
-  config: Pick<AuthConfig, 'allowedOrigins'>,
-): string {
+function logoutUriFor(event: Pick<HttpEvent, 'headers'>, config: Pick<AuthConfig, 'allowedOrigins'>): string {
   const origin = header(event, 'origin');
   if (origin !== undefined && config.allowedOrigins.includes(origin)) return origin;
   return config.allowedOrigins[0] as string;

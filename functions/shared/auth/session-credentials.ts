@@ -88,7 +88,7 @@ interface SessionRequestDeps extends SessionCredentialsDeps {
   nowSeconds: number;
 }
 
-export interface SessionRequestResult {
+interface SessionRequestResult {
   issued: IssuedCredentials;
   provider: string;
   /** Set-Cookie lines: the rewritten session when it changed, else none. */

@@ -231,7 +231,7 @@ export interface SessionView {
 }
 
 /** What GET /auth/session answers: never tokens. */
-export function sessionView(session: Session | undefined): SessionView {
+function sessionView(session: Session | undefined): SessionView {
   if (session === undefined) return { signedIn: false };
   return {
     signedIn: true,

@@ -17,7 +17,7 @@ import { httpOutcome, upstreamCall } from '../metrics.ts';
 import type { FetchLike } from '../upstream-http.ts';
 import type { AuthConfig } from './config.ts';
 
-export interface TokenSet {
+interface TokenSet {
   idToken: string;
   accessToken: string;
   /** Present after a code exchange; after a refresh only when the app client rotates refresh tokens. */
@@ -25,7 +25,7 @@ export interface TokenSet {
   expiresInSeconds: number | undefined;
 }
 
-export interface CodeExchange {
+interface CodeExchange {
   /** The callback's query parameters, as received. */
   callbackParameters: URLSearchParams;
   /** The state from the login-state cookie (already compared in constant time by the caller). */
@@ -157,7 +157,7 @@ function tokenSet(result: oauth.TokenEndpointResponse): TokenSet {
  * Turns oauth4webapi and fetch failures into broker errors whose messages say what to check. Token
  * endpoint errors follow the troubleshooting catalogue (reference §4, §11).
  */
-export function translateTokenError(error: unknown, operation: Operation, timeoutMs: number): Error {
+function translateTokenError(error: unknown, operation: Operation, timeoutMs: number): Error {
   if (error instanceof BrokerError) return error;
   if (error instanceof oauth.ResponseBodyError)
     return fromOAuthError(error.error, error.error_description, operation, error);

@@ -34,7 +34,7 @@ export type Profile = Partial<
 >;
 
 /** Principal-tag values are at most 256 characters (Cognito identity pool, STS session tags). */
-export const maxTagValueLength = 256;
+const maxTagValueLength = 256;
 
 const textClaims = [
   'given_name',

@@ -47,7 +47,7 @@ export const idmeIalTable: Readonly<Record<string, Assurance>> = {
 };
 
 /** `credential_aal` values. */
-export const idmeAalTable: Readonly<Record<string, Assurance>> = {
+const idmeAalTable: Readonly<Record<string, Assurance>> = {
   '1': { aal: 'AAL1' },
   '2': { aal: 'AAL2' },
   '3': { aal: 'AAL3' },
@@ -61,7 +61,7 @@ export const idmeAalTable: Readonly<Record<string, Assurance>> = {
  * (IAL2, AAL2); LOA1 asserts no proofing (IAL1). LOA2 has no single 800-63-3 equivalent and is
  * left out rather than guessed.
  */
-export const idmeLoaTable: Readonly<Record<string, Assurance>> = {
+const idmeLoaTable: Readonly<Record<string, Assurance>> = {
   '1': { ial: 'IAL1' },
   '3': { ial: 'IAL2', aal: 'AAL2' },
 };

@@ -8,7 +8,7 @@ import { isNationalId } from './privacy.ts';
 import { type Idp, idps, type Origin, type UserAttributes } from './types.ts';
 import { parseBoolean } from './values.ts';
 
-export interface ProviderEntry {
+interface ProviderEntry {
   idp: Idp;
   env: string;
 }

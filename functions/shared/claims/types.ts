@@ -121,7 +121,7 @@ export interface NormalizeOptions {
 /** User-pool attributes as the trigger receives them: strings, but odd input is not excluded. */
 export type UserAttributes = Readonly<Record<string, unknown>>;
 
-export type JsonScalar = string | number | boolean;
+type JsonScalar = string | number | boolean;
 export type ClaimValue = JsonScalar | JsonScalar[] | { [key: string]: JsonScalar | JsonScalar[] | undefined };
 export type Claims = Record<string, ClaimValue>;
 
@@ -158,7 +158,7 @@ export const userTriggerSources = [
   'TokenGeneration_RefreshTokens',
 ] as const;
 export const clientCredentialsSource = 'TokenGeneration_ClientCredentials';
-export type TriggerSource = (typeof userTriggerSources)[number] | typeof clientCredentialsSource;
+type TriggerSource = (typeof userTriggerSources)[number] | typeof clientCredentialsSource;
 
 type AnyTypedEvent =
   | PreTokenGenerationTriggerEvent

@@ -58,7 +58,7 @@ import { upstreamCall } from '../metrics.ts';
 import { type FetchLike, upstreamRequest } from '../upstream-http.ts';
 
 /** A JWT claims set: any JSON object. */
-export interface JWTPayload {
+interface JWTPayload {
   [claim: string]: unknown;
 }
 
@@ -76,20 +76,20 @@ export interface IdTokenClaims extends JWTPayload {
   auth_time?: number;
 }
 
-export interface VerifiedIdToken {
+interface VerifiedIdToken {
   claims: IdTokenClaims;
   issuer: TrustedIssuer;
 }
 
-export interface VerifyExpectations {
+interface VerifyExpectations {
   /** The nonce sent on the authorize request; when set, the token must carry exactly this nonce. */
   nonce?: string;
 }
 
 /** ID tokens are small; anything bigger is refused before any parsing (Cognito tokens are ~1-2 KB). */
-export const maxTokenLength = 16_384;
+const maxTokenLength = 16_384;
 /** Longest accepted ID-token age: Cognito allows at most one day of validity. */
-export const maxTokenAgeSeconds = 86_400;
+const maxTokenAgeSeconds = 86_400;
 /** Keys older than this are fetched again before they verify anything (jose's remote-JWKS default). */
 export const jwksMaxAgeMs = 10 * 60_000;
 /** After a refetch that did not find a token's kid, no new fetch for an unknown kid for this long. */
