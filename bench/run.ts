@@ -198,6 +198,11 @@ const memory = await inProcess<{
 
 // ---------------------------------------------------------------- session cookie size
 const deployedLike = parseSessionFunctionConfig({
+  AWS_REGION: 'us-east-1',
+  USER_POOL_ID: 'us-east-1_Bench',
+  USER_POOL_CLIENT_ID: 'bench-client',
+  COGNITO_DOMAIN_URL: 'https://bench.auth.us-east-1.amazoncognito.com',
+  USER_POOL_CLIENT_SECRET: 'bench-secret',
   PUBLIC_BASE_URL: 'https://api.example.com',
   COOKIE_KEYS: JSON.stringify(benchCookieKeys),
   ALLOWED_ORIGINS: 'https://app.example.com',

@@ -48,8 +48,9 @@ import {
   WaitPeriodNotYetEndedJwkError,
 } from 'aws-jwt-verify/error';
 import type { Fetcher } from 'aws-jwt-verify/https';
-import { type PenaltyBox, SimpleJwksCache } from 'aws-jwt-verify/jwk';
-import { decomposeUnverifiedJwt } from 'aws-jwt-verify/jwt';
+import { type JwksCache, type PenaltyBox, SimpleJwksCache } from 'aws-jwt-verify/jwk';
+import { type DecomposedJwt, decomposeUnverifiedJwt } from 'aws-jwt-verify/jwt';
+import type { JwtVerifierProperties, VerifyProperties } from 'aws-jwt-verify/jwt-verifier';
 import type { JsonObject } from 'aws-jwt-verify/safe-json-parse';
 import { safeEqual } from '../compare.ts';
 import type { TokenConfig, TrustedIssuer } from '../config.ts';
@@ -131,17 +132,16 @@ export function createIdTokenVerifier(
     fetcher: fetcherFor(fetchImpl, config.upstreamTimeoutMs),
     penaltyBox: new CooldownPenaltyBox(unknownKidCooldownMs, now),
   });
-  const verifier = JwtVerifier.create(
-    { issuer: issuer.issuer, jwksUri, audience: null, graceSeconds: skew },
-    { jwksCache },
-  );
+  const properties = { issuer: issuer.issuer, jwksUri, audience: null, graceSeconds: skew };
+  const verifier = new DecomposedJwtVerifier(properties, jwksCache);
 
   return {
     async verify(token, expectations = {}) {
-      precheck(token, issuer);
+      const jwt = precheck(token, issuer);
       let claims: IdTokenClaims | undefined;
       try {
-        await verifier.verify(token, {
+        await verifier.verifyDecomposed(jwt, jwksUri, {
+          ...properties,
           customJwtCheck: ({ payload, jwk }) => {
             checkKey(jwk);
             claims = checkClaims(payload, issuer, skew, Math.floor(now() / 1000));
@@ -163,8 +163,26 @@ const malformed = (detail?: string) =>
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
+/**
+ * JwtVerifier, verifying a JWT the library already decomposed (for the checks before any key fetch):
+ * decomposing costs about as much as the signature check, so it is done once.
+ */
+class DecomposedJwtVerifier extends JwtVerifier<
+  VerifyProperties,
+  JwtVerifierProperties<VerifyProperties>,
+  false
+> {
+  constructor(properties: JwtVerifierProperties<VerifyProperties>, jwksCache: JwksCache) {
+    super(properties, jwksCache);
+  }
+
+  verifyDecomposed(jwt: DecomposedJwt, jwksUri: string, properties: VerifyProperties) {
+    return this.verifyDecomposedJwt(jwt, jwksUri, properties);
+  }
+}
+
 /** Checks that need no key: size, UTF-8, `crit`, the algorithm and the issuer, before any fetch. */
-function precheck(token: string, issuer: TrustedIssuer): void {
+function precheck(token: string, issuer: TrustedIssuer): DecomposedJwt {
   if (token.length > maxTokenLength) {
     throw new InvalidTokenError(`The token is longer than ${maxTokenLength} characters`, {
       code: 'token_too_large',
@@ -199,6 +217,7 @@ function precheck(token: string, issuer: TrustedIssuer): void {
     );
   }
   if (unsigned) throw new InvalidTokenError('The token signature is not valid', { code: 'bad_signature' });
+  return jwt;
 }
 
 /**
@@ -224,8 +243,12 @@ const unknownKey = () =>
     code: 'unknown_key',
   });
 
+/** Keys that passed checkKey: the JWKS cache hands out the same objects until it refetches. */
+const checkedKeys = new WeakSet<JsonObject>();
+
 /** The key rules the library leaves out: RSA size and `key_ops`. */
 function checkKey(jwk: JsonObject): void {
+  if (checkedKeys.has(jwk)) return;
   if (jwk.kty === 'RSA') {
     const n = typeof jwk.n === 'string' ? Buffer.from(jwk.n, 'base64url').toString('hex') : '';
     const bits = n === '' ? 0 : BigInt(`0x${n}`).toString(2).length;
@@ -238,6 +261,7 @@ function checkKey(jwk: JsonObject): void {
   if (jwk.key_ops !== undefined && !(Array.isArray(jwk.key_ops) && jwk.key_ops.includes('verify'))) {
     throw unknownKey();
   }
+  checkedKeys.add(jwk);
 }
 
 const claimError = (claim: string, reason: 'missing' | 'invalid' | 'check_failed') =>
