@@ -7,7 +7,7 @@ import { type AuthSecrets, createAuthSecrets } from '../shared/auth/secrets.ts';
 import { createTokenEndpoint } from '../shared/auth/token-endpoint.ts';
 import { BoundedCache } from '../shared/bounded-cache.ts';
 import { type IdentityClient, identityClientFor } from '../shared/clients.ts';
-import { type HttpEvent, type HttpResult, middyOptions, requestIdOf } from '../shared/http.ts';
+import { type HttpEvent, type HttpResult, invocationLog, middyOptions, requestIdOf } from '../shared/http.ts';
 import { log } from '../shared/log.ts';
 import { createIdTokenVerifier } from '../shared/oidc/verify.ts';
 import type { FetchLike } from '../shared/upstream-http.ts';
@@ -41,6 +41,7 @@ export function createHandler({
   };
 
   return middy<HttpEvent, HttpResult>(middyOptions)
+    .use(invocationLog(log))
     .use(callbackErrorResponses(log, page))
     .handler(async (event, context) => {
       const requestId = requestIdOf(event, context);
@@ -53,7 +54,6 @@ export function createHandler({
         identityClient,
         nowSeconds: Math.floor(now() / 1000),
         log,
-        requestId,
       });
       return renderCallbackOutcome(outcome, event, { ...page, requestId });
     });

@@ -9,9 +9,9 @@ import {
   errorResponses,
   type HttpEvent,
   type HttpResult,
+  invocationLog,
   json,
   middyOptions,
-  requestIdOf,
 } from '../shared/http.ts';
 import { log } from '../shared/log.ts';
 import { createIdTokenVerifier } from '../shared/oidc/verify.ts';
@@ -47,15 +47,15 @@ export function createHandler({ config, fetch, now = Date.now, ...deps }: Creden
     });
 
   return middy<HttpEvent, HttpResult>(middyOptions)
+    .use(invocationLog(log))
     .use(errorResponses(log))
-    .handler(async (event, context) => {
-      const requestId = requestIdOf(event, context);
+    .handler(async (event) => {
       const viaSession = sessions?.presentedBy(event) === true;
       const via = viaSession ? 'session' : 'bearer';
       try {
         const { issued, provider, cookies } =
           sessions && viaSession
-            ? await sessions.credentials(event, requestId)
+            ? await sessions.credentials(event)
             : await issue(bearerToken(event, { sessions: sessions !== undefined })).then((issued) => ({
                 issued,
                 provider: providerOf(issued.claims),
@@ -67,11 +67,10 @@ export function createHandler({ config, fetch, now = Date.now, ...deps }: Creden
           provider,
           reason,
           via,
-          requestId,
         });
         return { ...json(200, toCredentialsResponse(issued)), ...(cookies.length ? { cookies } : {}) };
       } catch (error) {
-        audit(log, 'credentials', 'failure', { reason: reasonOf(error), via, requestId });
+        audit(log, 'credentials', 'failure', { reason: reasonOf(error), via });
         throw error;
       }
     });

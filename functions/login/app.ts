@@ -2,7 +2,13 @@ import middy from '@middy/core';
 import { parseLoginRequest, startLogin } from '../shared/auth/login.ts';
 import { redirect } from '../shared/auth/request.ts';
 import { type AuthSecrets, createAuthSecrets } from '../shared/auth/secrets.ts';
-import { errorResponses, type HttpEvent, type HttpResult, middyOptions } from '../shared/http.ts';
+import {
+  errorResponses,
+  type HttpEvent,
+  type HttpResult,
+  invocationLog,
+  middyOptions,
+} from '../shared/http.ts';
 import { log } from '../shared/log.ts';
 import type { LoginFunctionConfig } from './config.ts';
 
@@ -17,6 +23,7 @@ export interface LoginHandlerDeps {
 export function createHandler({ config, now = Date.now, ...deps }: LoginHandlerDeps) {
   const secrets = deps.secrets ?? createAuthSecrets(config);
   return middy<HttpEvent, HttpResult>(middyOptions)
+    .use(invocationLog(log))
     .use(errorResponses(log))
     .handler(async (event) => {
       const started = await startLogin(parseLoginRequest(event), {

@@ -7,9 +7,9 @@ import {
   errorResponses,
   type HttpEvent,
   type HttpResult,
+  invocationLog,
   json,
   middyOptions,
-  requestIdOf,
 } from '../shared/http.ts';
 import { log } from '../shared/log.ts';
 import type { FetchLike } from '../shared/upstream-http.ts';
@@ -37,15 +37,15 @@ export function createHandler({
   const secrets = deps.secrets ?? createAuthSecrets(config);
   const tokenEndpoint = createTokenEndpoint(config, { clientSecret: () => secrets.clientSecret(), fetch });
   return middy<HttpEvent, HttpResult>(middyOptions)
+    .use(invocationLog(log))
     .use(errorResponses(log))
-    .handler(async (event, context) => {
+    .handler(async (event) => {
       const result = await signOut(event, {
         config,
         keyring: await secrets.cookieKeyring(),
         tokenEndpoint,
         nowSeconds: Math.floor(now() / 1000),
         log,
-        requestId: requestIdOf(event, context),
       });
       const { logoutUrl, revoked, cookies } = result;
       return acceptsHtml(event)

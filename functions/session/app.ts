@@ -7,9 +7,9 @@ import {
   errorResponses,
   type HttpEvent,
   type HttpResult,
+  invocationLog,
   json,
   middyOptions,
-  requestIdOf,
 } from '../shared/http.ts';
 import { log } from '../shared/log.ts';
 import type { FetchLike } from '../shared/upstream-http.ts';
@@ -43,15 +43,15 @@ export function createHandler({
     return tokenEndpoint;
   };
   return middy<HttpEvent, HttpResult>(middyOptions)
+    .use(invocationLog(log))
     .use(errorResponses(log))
-    .handler(async (event, context) => {
-      const requestId = requestIdOf(event, context);
+    .handler(async (event) => {
       const status = await sessionStatus(event, {
         config,
         keyring: await secrets.cookieKeyring(),
         nowSeconds: Math.floor(now() / 1000),
         confirm: async (session) =>
-          confirmSession(session, { tokenEndpoint: await tokenEndpointOnce(), log, requestId }),
+          confirmSession(session, { tokenEndpoint: await tokenEndpointOnce(), log }),
       });
       return { ...json(200, status.view), ...(status.cookies.length ? { cookies: status.cookies } : {}) };
     });

@@ -125,6 +125,30 @@ function errorCodeOf(response: HttpResult | undefined, thrown: unknown): string 
   return match?.[1] ?? match?.[2];
 }
 
+let coldStart = true;
+
+/**
+ * Middy middleware, first in every HTTP handler: the request id (the API's, the one error answers
+ * show), the function and whether this is the container's first invocation go on every log line of
+ * the invocation, instead of being passed to each call.
+ */
+export function invocationLog(log: Logger): MiddlewareObj<HttpEvent, HttpResult> {
+  const end = () => log.setInvocation(undefined);
+  return {
+    before: (request) => {
+      log.setInvocation({
+        requestId: requestIdOf(request.event, request.context),
+        function: request.context?.functionName,
+        coldStart,
+      });
+      coldStart = false;
+    },
+    // After the other middlewares (middy runs these in reverse order), so their lines keep the context.
+    after: end,
+    onError: end,
+  };
+}
+
 /** Counts an answer (metrics.ts): by route, 5xx or not, and its error code from 400 on. */
 export function countResponse(request: {
   event: Partial<HttpEvent>;

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { OfflineStack } from '../../local/stack.ts';
 import { startEphemeralStack } from '../../local/stack.ts';
+import { captureLogs } from '../helpers/log-capture.ts';
 import { Browser } from '../helpers/web.ts';
 
 let stack: OfflineStack;
@@ -167,5 +168,21 @@ describe('metrics of the offline stack', { concurrency: false }, () => {
         ),
       ),
     );
+  });
+});
+
+describe('log lines of an invocation', () => {
+  it('carry the request id, the function and coldStart without any call passing them', async () => {
+    const logs = captureLogs();
+    try {
+      await signIn('student');
+    } finally {
+      logs.restore();
+    }
+    const audit = logs.lines.find((l) => l.audit === 'sign-in');
+    assert.ok(audit, JSON.stringify(logs.lines.map((l) => l.message)));
+    assert.match(String(audit.requestId), /^[0-9a-f-]{36}$/);
+    assert.equal(audit.function, 'CallbackFunction');
+    assert.equal(typeof audit.coldStart, 'boolean');
   });
 });

@@ -1,7 +1,8 @@
 /**
  * The audit trail: one structured line per sign-in, refresh, credential issue and sign-out. Only
  * identifiers and outcomes are written (provider name, identity id, a reason code), never names,
- * tokens, codes, cookies or national identifiers: the fields are an allow-list, not a spread. Each line
+ * tokens, codes, cookies or national identifiers: the fields are an allow-list, not a spread. The
+ * request id comes from the logger's invocation context (Logger.setInvocation). Each line
  * is also counted as a metric (metrics.ts), so the dashboard and the audit trail cannot disagree.
  */
 import type { Logger } from '../log.ts';
@@ -16,7 +17,6 @@ export interface AuditFields {
   identityId?: string | undefined;
   /** A stable code: why it failed, or a note on success (e.g. `cached`, `not_revoked`). */
   reason?: string | undefined;
-  requestId?: string | undefined;
   /** How the caller authenticated (credentials only). */
   via?: 'bearer' | 'session' | undefined;
 }
@@ -35,7 +35,6 @@ export function audit(
     identityId: fields.identityId ?? null,
     reason: fields.reason ?? null,
     ...(fields.via ? { via: fields.via } : {}),
-    ...(fields.requestId ? { requestId: fields.requestId } : {}),
   };
   if (outcome === 'success') log.info(`${action} succeeded`, line);
   else log.warn(`${action} failed`, line);

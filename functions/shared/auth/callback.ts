@@ -40,7 +40,6 @@ export interface CallbackDeps {
   identityClient?: IdentityClient | undefined;
   nowSeconds: number;
   log: Logger;
-  requestId?: string | undefined;
 }
 
 /**
@@ -68,7 +67,6 @@ export async function completeLogin(
       audit(deps.log, 'sign-in', 'failure', {
         provider: loginState?.provider,
         reason: problem.code,
-        requestId: deps.requestId,
       });
       // The operator's side of the page: Cognito's words and what to check. The person sees neither.
       deps.log.warn('sign-in failed before the callback', {
@@ -77,7 +75,6 @@ export async function completeLogin(
         cognitoDescription: description?.slice(0, 300),
         vouched,
         checks: problem.checks,
-        requestId: deps.requestId,
       });
       return {
         kind: 'provider-error',
@@ -129,13 +126,12 @@ export async function completeLogin(
       maxAgeSeconds: deps.config.sessionMaxAgeSeconds,
     });
     const sealed = await sealSession(session, deps.keyring, specs.session, deps.nowSeconds);
-    audit(deps.log, 'sign-in', 'success', { provider, identityId, requestId: deps.requestId });
+    audit(deps.log, 'sign-in', 'success', { provider, identityId });
     return { kind: 'signed-in', location: loginState.returnTo, cookies: [clearLoginState, sealed.setCookie] };
   } catch (error) {
     audit(deps.log, 'sign-in', 'failure', {
       provider: loginState?.provider,
       reason: reasonOf(error),
-      requestId: deps.requestId,
     });
     throw error;
   }
@@ -185,7 +181,6 @@ async function identityIdAtSignIn(
     // Not fatal: /credentials resolves it later and reports the problem where it matters.
     deps.log.warn('identity id not resolved at sign-in', {
       reason: reasonOf(error),
-      requestId: deps.requestId,
     });
     return undefined;
   }

@@ -65,7 +65,6 @@ export async function signOut(
     tokenEndpoint: TokenEndpoint;
     nowSeconds: number;
     log: Logger;
-    requestId?: string | undefined;
   },
 ): Promise<LogoutResult> {
   const { config } = deps;
@@ -80,10 +79,10 @@ export async function signOut(
 
   const { session } = await readSession(event, deps.keyring, specs.session, deps.nowSeconds);
   if (session === undefined) {
-    audit(deps.log, 'sign-out', 'success', { reason: 'no_session', requestId: deps.requestId });
+    audit(deps.log, 'sign-out', 'success', { reason: 'no_session' });
     return { logoutUrl: url.href, revoked: null, cookies };
   }
-  const fields = { provider: session.provider, identityId: session.identityId, requestId: deps.requestId };
+  const fields = { provider: session.provider, identityId: session.identityId };
   try {
     await deps.tokenEndpoint.revoke(session.refreshToken);
   } catch (error) {

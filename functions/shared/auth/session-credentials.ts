@@ -39,10 +39,7 @@ export interface SessionPath {
   /** A bearer token wins: the session cookie is used only when no Authorization header is sent. */
   presentedBy(event: Pick<HttpEvent, 'cookies' | 'headers'>): boolean;
   /** @throws as credentialsForSessionRequest. */
-  credentials(
-    event: Pick<HttpEvent, 'cookies' | 'headers'>,
-    requestId: string,
-  ): Promise<SessionRequestResult>;
+  credentials(event: Pick<HttpEvent, 'cookies' | 'headers'>): Promise<SessionRequestResult>;
 }
 
 /**
@@ -51,7 +48,7 @@ export interface SessionPath {
  */
 export function createSessionPath(
   config: SessionPathConfig,
-  deps: Omit<SessionCredentialsDeps, 'tokenEndpoint' | 'requestId'> & {
+  deps: Omit<SessionCredentialsDeps, 'tokenEndpoint'> & {
     secrets: AuthSecrets;
     fetch?: FetchLike | undefined;
     /** Epoch milliseconds. */
@@ -69,14 +66,13 @@ export function createSessionPath(
   return {
     presentedBy: (event) =>
       header(event, 'authorization') === undefined && cookieValues(event, spec.name).some((v) => v !== ''),
-    credentials: async (event, requestId) =>
+    credentials: async (event) =>
       credentialsForSessionRequest(event, {
         config,
         keyring: await deps.secrets.cookieKeyring(),
         tokenEndpoint: await loadTokenEndpoint(),
         issue: deps.issue,
         log: deps.log,
-        requestId,
         nowSeconds: Math.floor(deps.now() / 1000),
       }),
   };
@@ -149,7 +145,6 @@ export interface SessionCredentialsDeps {
   /** Verifies the ID token and trades it for credentials (issueCredentials with the container's deps). */
   issue: (idToken: string) => Promise<IssuedCredentials>;
   log: Logger;
-  requestId?: string | undefined;
 }
 
 export interface SessionCredentials {
@@ -167,7 +162,7 @@ export async function credentialsForSession(
   session: Session,
   deps: SessionCredentialsDeps,
 ): Promise<SessionCredentials> {
-  const fields = { provider: session.provider, identityId: session.identityId, requestId: deps.requestId };
+  const fields = { provider: session.provider, identityId: session.identityId };
   let tokens: Awaited<ReturnType<TokenEndpoint['refresh']>>;
   try {
     tokens = await deps.tokenEndpoint.refresh(session.refreshToken);
@@ -226,9 +221,9 @@ function unverifiedSub(token: string): unknown {
  */
 export async function confirmSession(
   session: Session,
-  deps: Pick<SessionCredentialsDeps, 'tokenEndpoint' | 'log' | 'requestId'>,
+  deps: Pick<SessionCredentialsDeps, 'tokenEndpoint' | 'log'>,
 ): Promise<Session | undefined> {
-  const fields = { provider: session.provider, identityId: session.identityId, requestId: deps.requestId };
+  const fields = { provider: session.provider, identityId: session.identityId };
   let tokens: Awaited<ReturnType<TokenEndpoint['refresh']>>;
   try {
     tokens = await deps.tokenEndpoint.refresh(session.refreshToken);

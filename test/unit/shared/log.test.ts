@@ -53,3 +53,56 @@ describe('the logger’s safety net', () => {
     );
   });
 });
+
+describe('the invocation context and DEBUG sampling', () => {
+  const capture = (options: Parameters<typeof createLogger>[0] = {}) => {
+    const lines: Array<Record<string, unknown>> = [];
+    const log = createLogger({ ...options, write: (line) => lines.push(JSON.parse(line)) });
+    return { log, lines };
+  };
+
+  it('puts the invocation context on every line of the logger and its children, until it ends', () => {
+    const { log, lines } = capture();
+    const child = log.child({ part: 'session' });
+    log.setInvocation({ requestId: 'req-1', function: 'broker-callback', coldStart: true });
+    log.info('one');
+    child.warn('two');
+    log.setInvocation(undefined);
+    log.info('after');
+    assert.deepEqual(
+      lines.map((l) => [l.message, l.requestId, l.function, l.part]),
+      [
+        ['one', 'req-1', 'broker-callback', undefined],
+        ['two', 'req-1', 'broker-callback', 'session'],
+        ['after', undefined, undefined, undefined],
+      ],
+    );
+  });
+
+  it('logs DEBUG for a sampled invocation only, and marks its lines', () => {
+    const draws = [0.05, 0.5];
+    const { log, lines } = capture({ level: 'info', sampleRate: 0.1, random: () => draws.shift() ?? 1 });
+    log.setInvocation({ requestId: 'sampled' });
+    log.debug('detail of a sampled invocation');
+    log.setInvocation({ requestId: 'not-sampled' });
+    log.debug('detail nobody sees');
+    log.info('decision');
+    assert.deepEqual(
+      lines.map((l) => [l.level, l.message, l.requestId, l.sampled]),
+      [
+        ['DEBUG', 'detail of a sampled invocation', 'sampled', true],
+        ['INFO', 'decision', 'not-sampled', undefined],
+      ],
+    );
+  });
+
+  it('still redacts everything on a sampled DEBUG line', () => {
+    const { log, lines } = capture({ sampleRate: 1 });
+    log.setInvocation({ requestId: 'r' });
+    log.debug('tokens', {
+      id_token: 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3In0.c2lnbmF0dXJl',
+      note: 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3In0.c2lnbmF0dXJl',
+    });
+    assert.deepEqual([lines[0]?.id_token, lines[0]?.note], ['[redacted]', '[redacted-jwt]']);
+  });
+});
