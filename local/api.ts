@@ -1,25 +1,25 @@
 /**
  * A local HTTP API that serves template.yaml's routes the way `sam local start-api` does: routes
  * come from every function's `HttpApi` events, requests become payload-format 2.0 events, CORS
- * comes from the template, and the very same handler exports are invoked (in this process, each
- * handler module loaded once per API instance, as a warm container would keep it).
+ * comes from the template, and each function runs in its own isolated runtime (local/lambda/): built
+ * as `sam build` builds it, with exactly its template environment, warm for the API's lifetime.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { type LambdaFunction, lambdaFunctions, repoRoot } from './lambda/functions.ts';
+import { type FunctionRuntime, functionRuntime } from './lambda/runtime.ts';
 import { closeServer, listen } from './net.ts';
 import type { Json, TemplateResolver } from './template.ts';
+
+export { repoRoot };
 
 export interface LocalRoute {
   method: string;
   path: string;
   functionId: string;
-  /** Source file of the handler, absolute. */
-  entry: string;
-  exportName: string;
   timeoutSeconds: number;
+  /** The variables the template declares for the function (before any override). */
   environment: Record<string, string>;
 }
 
@@ -31,51 +31,28 @@ interface CorsConfig {
   maxAge: number | undefined;
 }
 
-export const repoRoot = join(import.meta.dirname, '..');
-
-/** Reads every `HttpApi` route of every `AWS::Serverless::Function`, with its handler and environment. */
+/** Reads every `HttpApi` route of every `AWS::Serverless::Function`. */
 export function routesFromTemplate(resolver: TemplateResolver): LocalRoute[] {
-  const globals = (resolver.resolve((resolver.template.Globals?.Function ?? {}) as Json) ?? {}) as Record<
-    string,
-    Json
-  >;
+  return routesOf(lambdaFunctions(resolver));
+}
+
+function routesOf(functions: readonly LambdaFunction[]): LocalRoute[] {
   const routes: LocalRoute[] = [];
-  for (const id of resolver.resourcesOfType('AWS::Serverless::Function')) {
-    const { Properties: props, Metadata: meta } = resolver.resource(id);
-    const events = (props.Events ?? {}) as Record<string, { Type: string; Properties: Record<string, Json> }>;
-    for (const [name, event] of Object.entries(events)) {
+  for (const fn of functions) {
+    for (const [name, event] of Object.entries(fn.events)) {
       if (event.Type === 'Api')
-        throw new Error(`${id}.${name}: REST API (Type: Api) events are not served locally`);
+        throw new Error(`${fn.id}.${name}: REST API (Type: Api) events are not served locally`);
       if (event.Type !== 'HttpApi') continue;
       const version = event.Properties.PayloadFormatVersion;
       if (version !== undefined && version !== '2.0') {
-        throw new Error(`${id}.${name}: only PayloadFormatVersion "2.0" is served locally`);
+        throw new Error(`${fn.id}.${name}: only PayloadFormatVersion "2.0" is served locally`);
       }
-      const build = (meta.BuildProperties ?? {}) as { EntryPoints?: string[] };
-      const handler = String(props.Handler ?? globals.Handler ?? '');
-      const entryPoint = build.EntryPoints?.[0] ?? `${handler.slice(0, handler.lastIndexOf('.'))}.ts`;
-      const codeUri = String(props.CodeUri ?? globals.CodeUri ?? '.');
-      const env = {
-        ...(((globals.Environment as { Variables?: Record<string, Json> })?.Variables ?? {}) as Record<
-          string,
-          Json
-        >),
-        ...(((props.Environment as { Variables?: Record<string, Json> })?.Variables ?? {}) as Record<
-          string,
-          Json
-        >),
-      };
-      // Lambda sets AWS_LAMBDA_LOG_LEVEL from LoggingConfig (the broker's logger reads it), as sam local does.
-      const logging = (props.LoggingConfig ?? globals.LoggingConfig ?? {}) as { ApplicationLogLevel?: Json };
-      if (logging.ApplicationLogLevel) env.AWS_LAMBDA_LOG_LEVEL = String(logging.ApplicationLogLevel);
       routes.push({
         method: String(event.Properties.Method).toUpperCase(),
         path: String(event.Properties.Path),
-        functionId: id,
-        entry: join(repoRoot, codeUri, entryPoint),
-        exportName: handler.slice(handler.lastIndexOf('.') + 1),
-        timeoutSeconds: Number(props.Timeout ?? globals.Timeout ?? 3),
-        environment: Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v ?? '')])),
+        functionId: fn.id,
+        timeoutSeconds: fn.timeoutSeconds,
+        environment: { ...fn.environment },
       });
     }
   }
@@ -99,11 +76,6 @@ function corsFromTemplate(resolver: TemplateResolver): CorsConfig | undefined {
   };
 }
 
-type Handler = (
-  event: APIGatewayProxyEventV2,
-  context: Context,
-) => Promise<APIGatewayProxyStructuredResultV2 | unknown>;
-
 export interface LocalApiOptions {
   resolver: TemplateResolver;
   port?: number;
@@ -117,62 +89,51 @@ export interface LocalApiOptions {
   fallback?: (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
   /** The region Lambda would set as AWS_REGION (sam local takes it from --region). */
   region?: string;
-  /** Load every handler at start, as `--warm-containers EAGER` does, so configuration errors show at once. */
-  eager?: boolean;
+  /** Hostname → address entries for the function containers, like `sam local --add-host`. */
+  hosts?: Record<string, string>;
   quiet?: boolean;
 }
 
 export interface LocalApi {
   url: string;
   routes: readonly LocalRoute[];
+  /** Each function's runtime, by logical id. */
+  functions: ReadonlyMap<string, FunctionRuntime>;
   server: Server;
   close(): Promise<void>;
 }
 
-let instances = 0;
-
+/**
+ * Starts every routed function's runtime (as `--warm-containers EAGER` does) and the HTTP server.
+ *
+ * @throws InvocationError when a function fails to initialise (e.g. a required variable missing from
+ *   its template environment), with the function's own message.
+ */
 export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi> {
-  const routes = routesFromTemplate(options.resolver);
+  const all = lambdaFunctions(options.resolver);
+  const routes = routesOf(all);
   const cors = corsFromTemplate(options.resolver);
-  const instance = ++instances;
-
-  // One process hosts every function, so their environments share process.env: the union is
-  // applied before the handlers load, and a variable two functions set differently is an error.
-  const applied = new Map<string, { value: string; functionId: string }>();
-  for (const route of routes) {
-    const env = {
-      ...route.environment,
-      ...pick(options.envVars?.Parameters, route.environment),
-      ...pick(options.envVars?.[route.functionId], route.environment),
-    };
-    route.environment = env;
-    for (const [key, value] of Object.entries(env)) {
-      const seen = applied.get(key);
-      if (seen && seen.value !== value) {
-        throw new Error(`local API: ${key} differs between ${seen.functionId} and ${route.functionId}`);
-      }
-      applied.set(key, { value, functionId: route.functionId });
-    }
+  const region = options.region ?? 'us-east-1';
+  const routed = all.filter((fn) => routes.some((r) => r.functionId === fn.id));
+  const functions = new Map<string, FunctionRuntime>();
+  const runtimes = await Promise.all(
+    routed.map((fn) =>
+      functionRuntime(options.resolver, fn, {
+        region,
+        quiet: options.quiet ?? false,
+        ...(options.envVars ? { envVars: options.envVars } : {}),
+        ...(options.hosts ? { hosts: options.hosts } : {}),
+      }),
+    ),
+  );
+  for (const runtime of runtimes) functions.set(runtime.functionId, runtime);
+  const closeFunctions = () => Promise.allSettled([...functions.values()].map((f) => f.close()));
+  try {
+    await Promise.all([...functions.values()].map((f) => f.start()));
+  } catch (error) {
+    await closeFunctions();
+    throw error;
   }
-  for (const [key, { value }] of applied) process.env[key] = value;
-  process.env.AWS_REGION = options.region ?? 'us-east-1';
-  process.env.AWS_DEFAULT_REGION = process.env.AWS_REGION;
-
-  const handlers = new Map<string, Promise<Handler>>();
-  const load = (route: LocalRoute): Promise<Handler> => {
-    let h = handlers.get(route.functionId);
-    if (h === undefined) {
-      // A query string gives each API instance its own module (its own "container").
-      h = import(`${pathToFileURL(route.entry).href}?container=${instance}`).then((mod) => {
-        const fn = mod[route.exportName];
-        if (typeof fn !== 'function') throw new Error(`${route.entry} does not export ${route.exportName}`);
-        return fn as Handler;
-      });
-      handlers.set(route.functionId, h);
-    }
-    return h;
-  };
-  if (options.eager) await Promise.all(routes.map(load));
 
   const server = createServer((req, res) => {
     serve(req, res).catch((error: unknown) => {
@@ -200,12 +161,11 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
     }
     const body = await readBody(req);
     const event = toEvent(req, url, method, route, body);
-    const handler = await load(route);
-    const started = Date.now();
-    const context = lambdaContext(route, started);
+    const runtime = functions.get(route.functionId);
+    if (runtime === undefined) throw new Error(`no runtime for ${route.functionId}`);
     let result: unknown;
     try {
-      result = await withTimeout(handler(event, context), route.timeoutSeconds * 1000);
+      result = await runtime.invoke(event);
     } catch (error) {
       if (!options.quiet) console.error(`local API: ${route.functionId} failed`, error);
       send(
@@ -219,21 +179,23 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
     writeResult(res, result, corsHeaders);
   }
 
-  const port = await listen(server, options.port ?? 3000, options.host ?? '127.0.0.1', 'local API');
+  let port: number;
+  try {
+    port = await listen(server, options.port ?? 3000, options.host ?? '127.0.0.1', 'local API');
+  } catch (error) {
+    await closeFunctions();
+    throw error;
+  }
   return {
     url: `http://localhost:${port}`,
     routes,
+    functions,
     server,
-    close: () => closeServer(server),
+    close: async () => {
+      await closeServer(server);
+      await closeFunctions();
+    },
   };
-}
-
-function pick(
-  values: Record<string, string> | undefined,
-  declared: Record<string, string>,
-): Record<string, string> {
-  if (!values) return {};
-  return Object.fromEntries(Object.entries(values).filter(([k]) => k in declared));
 }
 
 function corsFor(cors: CorsConfig | undefined, origin: string | undefined): Record<string, string> {
@@ -308,36 +270,6 @@ function toEvent(
     ...(body.length ? { body: isText ? body.toString('utf8') : body.toString('base64') } : {}),
     isBase64Encoded: !isText,
   };
-}
-
-function lambdaContext(route: LocalRoute, started: number): Context {
-  const deadline = started + route.timeoutSeconds * 1000;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: route.functionId,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:123456789012:function:${route.functionId}`,
-    memoryLimitInMB: '256',
-    awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/${route.functionId}`,
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => {},
-    fail: () => {},
-    succeed: () => {},
-  };
-}
-
-async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Task timed out after ${ms / 1000} seconds`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** Payload 2.0 responses: a result without statusCode is JSON-encoded as a 200 body. */

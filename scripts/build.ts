@@ -1,13 +1,251 @@
 /**
- * `npm run build`: bundles every function with esbuild exactly as `sam build` does from the
- * template's Metadata.BuildProperties (same entry points, format, target, externals), into
- * dist/<FunctionId>/. Prints each bundle's size. `sam build` remains the deploy path.
+ * Builds functions as `sam build` does (aws-lambda-builders' esbuild workflow): the esbuild command
+ * line comes from the template's Metadata.BuildProperties and nothing else, and layers are installed
+ * into `nodejs/node_modules` with `npm ci` (UseNpmCi) or `npm install --omit=dev`.
+ *
+ * `npm run build` writes dist/<FunctionId>/ (what .aws-sam/build/<FunctionId>/ holds) and prints each
+ * bundle's size. The offline stack and the bench use `functionArtifact`, cached by content outside
+ * the repository (see `artifactRoot`), so a bundle never finds the repository's node_modules.
  */
-import { mkdirSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { build } from 'esbuild';
-import { repoRoot } from '../local/api.ts';
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, parse, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { type LambdaFunction, lambdaFunctions, repoRoot } from '../local/lambda/functions.ts';
+import type { Json } from '../local/template.ts';
 import { readTemplate, TemplateResolver } from '../local/template.ts';
+
+const run = promisify(execFile);
+const esbuildBin = join(repoRoot, 'node_modules', '.bin', 'esbuild');
+
+/** BuildProperties that are not esbuild flags (aws-lambda-builders reads them itself). */
+const notFlags = new Set(['EntryPoints', 'UseNpmCi']);
+
+const kebab = (pascal: string): string => pascal.replace(/(?<!^)([A-Z])/g, '-$1').toLowerCase();
+
+/**
+ * The esbuild arguments `sam build` derives from BuildProperties (aws-lambda-builders,
+ * workflows/nodejs_npm_esbuild/esbuild.py): `--bundle --platform=node`, then `--target=es2020`,
+ * `--format=cjs` and `--minify` when the template does not set them, then each property as a flag:
+ * `true` as `--flag`, a string as `--flag=value`, a list as `--flag:item` per item. The entry points
+ * come last. `--outdir` is added by the caller.
+ *
+ * @throws Error for a value esbuild's command line cannot take (aws-lambda-builders refuses it too).
+ */
+export function esbuildArgs(props: Record<string, Json>): string[] {
+  const entryPoints = props.EntryPoints;
+  if (!Array.isArray(entryPoints) || entryPoints.length === 0) {
+    throw new Error('BuildProperties.EntryPoints must be a non-empty list');
+  }
+  const args = ['--bundle', '--platform=node'];
+  if (!('Target' in props)) args.push('--target=es2020');
+  if (!('Format' in props)) args.push('--format=cjs');
+  if (!('Minify' in props)) args.push('--minify');
+  for (const [key, value] of Object.entries(props)) {
+    if (notFlags.has(key)) continue;
+    const flag = `--${kebab(key)}`;
+    if (value === true) args.push(flag);
+    else if (value === false) continue;
+    else if (typeof value === 'string' || typeof value === 'number') args.push(`${flag}=${value}`);
+    else if (Array.isArray(value)) for (const item of value) args.push(`${flag}:${String(item)}`);
+    else
+      throw new Error(`BuildProperties.${key}: ${JSON.stringify(value)} is not a flag value esbuild takes`);
+  }
+  return [...args, ...entryPoints.map(String)];
+}
+
+/** The module file esbuild writes for a single entry point (`handler.ts` + OutExtension). */
+export function outputFile(props: Record<string, Json>): string {
+  const entry = String((props.EntryPoints as Json[])[0]);
+  const mapping = (Array.isArray(props.OutExtension) ? props.OutExtension : [])
+    .map(String)
+    .find((m) => m.startsWith('.js='));
+  return `${parse(entry).name}${mapping ? mapping.slice(4) : '.js'}`;
+}
+
+/** Runs esbuild as `sam build` would, into `outDir`; returns the files it read (from the metafile). */
+async function runEsbuild(fn: LambdaFunction, outDir: string): Promise<string[]> {
+  if (fn.buildMethod !== 'esbuild') throw new Error(`${fn.id}: Metadata.BuildMethod is not esbuild`);
+  const cwd = resolve(repoRoot, fn.codeUri);
+  const metafile = join(dirname(outDir), 'meta.json');
+  // --metafile and --log-level only describe the build; the bundle is what the template's flags make.
+  await run(
+    esbuildBin,
+    [...esbuildArgs(fn.buildProperties), `--outdir=${outDir}`, `--metafile=${metafile}`],
+    {
+      cwd,
+      env: { ...process.env, NO_COLOR: '1' },
+    },
+  ).catch((error: { stderr?: string; message: string }) => {
+    throw new Error(`${fn.id}: esbuild failed: ${error.stderr ?? error.message}`);
+  });
+  const meta = JSON.parse(readFileSync(metafile, 'utf8')) as { inputs: Record<string, unknown> };
+  rmSync(metafile);
+  return Object.keys(meta.inputs).map((p) => resolve(cwd, p));
+}
+
+function hashFiles(files: readonly string[]): string {
+  const hash = createHash('sha256');
+  for (const file of [...files].sort()) {
+    hash.update(file).update('\0');
+    hash.update(existsSync(file) ? readFileSync(file) : 'missing').update('\0');
+  }
+  return hash.digest('hex').slice(0, 16);
+}
+
+const sha = (text: string): string => createHash('sha256').update(text).digest('hex').slice(0, 16);
+
+/**
+ * Where built artifacts and layers are cached: the system's temporary directory, never under the
+ * repository, whose node_modules Node would otherwise find from a bundle by walking up directories.
+ */
+export function artifactRoot(): string {
+  const root = join(tmpdir(), 'federation-broker-artifacts', sha(repoRoot));
+  for (let dir = root; dir !== dirname(dir); dir = dirname(dir)) {
+    if (existsSync(join(dir, 'node_modules'))) {
+      throw new Error(
+        `${join(dir, 'node_modules')} exists: bundles under ${root} would resolve packages from it`,
+      );
+    }
+  }
+  return root;
+}
+
+/** Moves a finished temporary directory to `target` unless another process got there first. */
+function publish(temp: string, target: string): void {
+  try {
+    renameSync(temp, target);
+  } catch (error) {
+    rmSync(temp, { recursive: true, force: true });
+    if (!existsSync(target)) throw error;
+  }
+}
+
+export interface Layer {
+  id: string;
+  /** The layer's `nodejs/node_modules` (Lambda: /opt/nodejs/node_modules). */
+  nodeModules: string;
+}
+
+/**
+ * A layer built as `sam build` builds `BuildMethod: nodejs*.x` (aws-lambda-builders NodejsNpmWorkflow):
+ * package.json (and the lockfile) in `nodejs/`, then `npm ci` when `UseNpmCi: true`, else
+ * `npm install --omit=dev`. Cached by the manifests' content. `--prefer-offline` takes packages from
+ * npm's cache (filled by the project's own `npm ci`) before the registry.
+ */
+export async function buildLayer(resolver: TemplateResolver, id: string): Promise<Layer> {
+  const { Properties, Metadata } = resolver.resource(id);
+  const source = resolve(repoRoot, String(Properties.ContentUri ?? '.'));
+  if (!/^nodejs\d+\.x$/.test(String(Metadata.BuildMethod))) {
+    throw new Error(`${id}: only BuildMethod nodejs<N>.x layers are built offline`);
+  }
+  const useNpmCi = (Metadata.BuildProperties as Record<string, Json> | undefined)?.UseNpmCi === true;
+  const manifests = ['package.json', 'package-lock.json'].filter((f) => existsSync(join(source, f)));
+  const key = sha(
+    JSON.stringify({ useNpmCi, files: manifests.map((f) => [f, readFileSync(join(source, f), 'utf8')]) }),
+  );
+  const target = join(artifactRoot(), 'layers', `${id}-${key}`);
+  const nodeModules = join(target, 'nodejs', 'node_modules');
+  if (existsSync(target)) return { id, nodeModules };
+  const temp = `${target}.tmp-${process.pid}-${Date.now()}`;
+  const nodejs = join(temp, 'nodejs');
+  mkdirSync(nodejs, { recursive: true });
+  for (const file of manifests) copyFileSync(join(source, file), join(nodejs, file));
+  const npmArgs = useNpmCi ? ['ci'] : ['install', '--omit=dev'];
+  await run('npm', [...npmArgs, '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts'], {
+    cwd: nodejs,
+  }).catch((error: { stderr?: string; message: string }) => {
+    rmSync(temp, { recursive: true, force: true });
+    throw new Error(`${id}: npm ${npmArgs.join(' ')} failed: ${error.stderr ?? error.message}`);
+  });
+  rmSync(join(nodejs, 'package-lock.json'), { force: true });
+  publish(temp, target);
+  return { id, nodeModules };
+}
+
+export interface Artifact {
+  functionId: string;
+  /** The unpacked function (Lambda: /var/task, LAMBDA_TASK_ROOT). */
+  taskRoot: string;
+  /** The handler module, absolute. */
+  moduleFile: string;
+  exportName: string;
+  /** The esbuild arguments used (without --outdir). */
+  args: string[];
+}
+
+interface Manifest {
+  inputs: string[];
+  build: string;
+}
+
+/**
+ * The function's artifact, laid out for its runtime: `<dir>/task/` holds the bundle, and when the
+ * function lists a layer, `<dir>/node_modules` is the layer's `nodejs/node_modules`, so the bundle's
+ * External imports resolve from the layer and from nowhere else (Lambda resolves them from
+ * /opt/nodejs/node_modules). Rebuilt only when the template's flags or a file esbuild read changed.
+ */
+export async function functionArtifact(resolver: TemplateResolver, fn: LambdaFunction): Promise<Artifact> {
+  if (fn.layers.length > 1) throw new Error(`${fn.id}: one layer at most is supported offline`);
+  const layer = fn.layers[0] === undefined ? undefined : await buildLayer(resolver, fn.layers[0]);
+  const args = esbuildArgs(fn.buildProperties);
+  const dir = join(
+    artifactRoot(),
+    'functions',
+    fn.id,
+    sha(JSON.stringify({ args, codeUri: fn.codeUri, layer: layer?.nodeModules ?? null })),
+  );
+  const dot = fn.handler.lastIndexOf('.');
+  const exportName = fn.handler.slice(dot + 1);
+  const result = (build: string): Artifact => ({
+    functionId: fn.id,
+    taskRoot: join(dir, build, 'task'),
+    moduleFile: join(dir, build, 'task', outputFile(fn.buildProperties)),
+    exportName,
+    args,
+  });
+  const manifestFile = join(dir, 'manifest.json');
+  if (existsSync(manifestFile)) {
+    const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as Manifest;
+    if (hashFiles(manifest.inputs) === manifest.build.slice(2)) return result(manifest.build);
+  }
+  const temp = join(dir, `tmp-${process.pid}-${Date.now()}`);
+  mkdirSync(temp, { recursive: true });
+  let inputs: string[];
+  try {
+    inputs = await runEsbuild(fn, join(temp, 'task'));
+  } catch (error) {
+    rmSync(temp, { recursive: true, force: true });
+    throw error;
+  }
+  if (layer) symlinkSync(layer.nodeModules, join(temp, 'node_modules'), 'dir');
+  const build = `b-${hashFiles(inputs)}`;
+  publish(temp, join(dir, build));
+  const manifestTemp = `${manifestFile}.${process.pid}`;
+  writeFileSync(manifestTemp, JSON.stringify({ inputs, build } satisfies Manifest));
+  renameSync(manifestTemp, manifestFile);
+  return result(build);
+}
+
+/** Template values that have no default, for builds that resolve nothing but BuildProperties. */
+export const buildParameters = {
+  HostedUiDomainPrefix: 'build',
+  IdmeClientId: 'x',
+  IduraDomain: 'x',
+  IduraClientId: 'x',
+};
 
 export interface BuiltFunction {
   functionId: string;
@@ -15,60 +253,17 @@ export interface BuiltFunction {
   bytes: number;
 }
 
-/**
- * Builds each function; `bundleEverything` ignores External (the "no layer" variant), `external`
- * replaces it (the benchmark's "with the layer" variant).
- */
-export async function buildFunctions(
-  options: { outDir?: string; bundleEverything?: boolean; external?: readonly string[] } = {},
-): Promise<BuiltFunction[]> {
+/** `npm run build`: every function into `<outDir>/<FunctionId>/`, as .aws-sam/build holds them. */
+export async function buildFunctions(options: { outDir?: string } = {}): Promise<BuiltFunction[]> {
   const outDir = options.outDir ?? join(repoRoot, 'dist');
-  const resolver = new TemplateResolver(readTemplate(), {
-    parameters: { HostedUiDomainPrefix: 'build', IdmeClientId: 'x', IduraDomain: 'x', IduraClientId: 'x' },
-  });
+  const resolver = new TemplateResolver(readTemplate(), { parameters: buildParameters });
   rmSync(outDir, { recursive: true, force: true });
   const built: BuiltFunction[] = [];
-  for (const id of resolver.resourcesOfType('AWS::Serverless::Function')) {
-    const { Properties, Metadata } = resolver.resource(id);
-    const p = Metadata.BuildProperties as {
-      EntryPoints: string[];
-      Format?: 'esm' | 'cjs';
-      Target?: string;
-      Minify?: boolean;
-      Sourcemap?: boolean;
-      KeepNames?: boolean;
-      External?: string[];
-      OutExtension?: string[];
-      /** `sam build` passes it as `--main-fields=<value>`. */
-      MainFields?: string;
-      /** `sam build` passes it as `--sources-content=<value>`. */
-      SourcesContent?: string | boolean;
-    };
-    const dir = join(outDir, id);
-    mkdirSync(dir, { recursive: true });
-    const ext = (p.OutExtension ?? []).find((e) => e.startsWith('.js='))?.slice(4) ?? '.js';
-    const outfile = join(dir, `handler${ext}`);
-    await build({
-      entryPoints: p.EntryPoints.map((e) => join(repoRoot, String(Properties.CodeUri ?? '.'), e)),
-      bundle: true,
-      platform: 'node',
-      format: p.Format ?? 'cjs',
-      target: p.Target ?? 'es2020',
-      minify: p.Minify ?? true,
-      sourcemap: p.Sourcemap ?? false,
-      sourcesContent: String(p.SourcesContent ?? true) !== 'false',
-      keepNames: p.KeepNames ?? false,
-      external: [...(options.external ?? (options.bundleEverything ? [] : (p.External ?? [])))],
-      ...(p.MainFields ? { mainFields: p.MainFields.split(',') } : {}),
-      outfile,
-      logLevel: 'warning',
-      // ESM output may still meet CommonJS `require` in bundled dependencies.
-      banner:
-        p.Format === 'esm'
-          ? { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" }
-          : {},
-    });
-    built.push({ functionId: id, outfile, bytes: statSync(outfile).size });
+  for (const fn of lambdaFunctions(resolver)) {
+    const dir = join(outDir, fn.id);
+    await runEsbuild(fn, dir);
+    const outfile = join(dir, outputFile(fn.buildProperties));
+    built.push({ functionId: fn.id, outfile, bytes: statSync(outfile).size });
   }
   return built;
 }

@@ -2,9 +2,7 @@
 // identity providers (scopes, user-info method, attribute mapping), the app client settings and
 // the pre-token-generation trigger. Everything here is pure: a resolved template in, plain data out.
 
-import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Json, TemplateResolver } from '../template.ts';
-import { templatePath } from '../template.ts';
 
 /** Standard attributes every user pool has (Cognito developer guide, "User pool attributes"). */
 export const STANDARD_ATTRIBUTES: readonly string[] = [
@@ -70,12 +68,6 @@ export type TriggerVersion = 'V1_0' | 'V2_0' | 'V3_0';
 export interface TriggerConfig {
   readonly version: TriggerVersion;
   readonly functionLogicalId: string;
-  /** Absolute path of the handler's source file. */
-  readonly source: string;
-  readonly exportName: string;
-  readonly environment: Readonly<Record<string, string>>;
-  /** The function's own Timeout (template or Globals, Lambda's default 3 s). */
-  readonly functionTimeoutMs: number;
 }
 
 export interface PoolConfig {
@@ -102,7 +94,7 @@ const asBool = (value: Json | undefined, fallback: boolean): boolean =>
  */
 export function readPoolConfig(
   template: TemplateResolver,
-  options: { projectRoot?: string; region: string; triggerEnvironment?: Record<string, string> },
+  _options: { region: string } = { region: 'us-east-1' },
 ): PoolConfig {
   const pools = template.resourcesOfType('AWS::Cognito::UserPool');
   const userPoolLogicalId = pools[0];
@@ -116,11 +108,7 @@ export function readPoolConfig(
     schema: readSchema(pool),
     providers,
     clients: readClients(template, providers),
-    trigger: readTrigger(template, userPoolLogicalId, {
-      projectRoot: options.projectRoot ?? dirname(templatePath),
-      region: options.region,
-      extraEnvironment: options.triggerEnvironment ?? {},
-    }),
+    trigger: readTrigger(template, userPoolLogicalId),
   };
 }
 
@@ -235,11 +223,7 @@ function functionLogicalId(
   return undefined;
 }
 
-function readTrigger(
-  template: TemplateResolver,
-  userPoolLogicalId: string,
-  options: { projectRoot: string; region: string; extraEnvironment: Record<string, string> },
-): TriggerConfig | undefined {
+function readTrigger(template: TemplateResolver, userPoolLogicalId: string): TriggerConfig | undefined {
   const rawPool = template.template.Resources[userPoolLogicalId]?.Properties ?? {};
   const rawLambda = asProps(asProps(rawPool.LambdaConfig as Json).PreTokenGenerationConfig);
   const lambdaConfig = asProps(template.resource(userPoolLogicalId).Properties.LambdaConfig);
@@ -266,42 +250,5 @@ function readTrigger(
   if (logicalId === undefined) {
     throw new Error(`template: the pre-token-generation function ${arn} is not a resource of this template`);
   }
-  const fn = template.resource(logicalId);
-  const globals = asProps(
-    template.resolve(asProps((template.template.Globals?.Function ?? {}) as Json) as Json),
-  );
-  const codeUri = String(fn.Properties.CodeUri ?? globals.CodeUri ?? '.');
-  const handler = String(fn.Properties.Handler ?? globals.Handler ?? 'index.handler');
-  const exportName = handler.slice(handler.lastIndexOf('.') + 1);
-  const entryPoint = asStrings(asProps(fn.Metadata.BuildProperties).EntryPoints)[0];
-  if (entryPoint === undefined) {
-    throw new Error(`template: ${logicalId} has no Metadata.BuildProperties.EntryPoints to run locally`);
-  }
-  const codeRoot = isAbsolute(codeUri) ? codeUri : resolve(options.projectRoot, codeUri);
-  const logging = asProps(fn.Properties.LoggingConfig ?? globals.LoggingConfig);
-  const variables = {
-    ...asProps(asProps(globals.Environment).Variables),
-    ...asProps(asProps(fn.Properties.Environment).Variables),
-  };
-  const timeoutSeconds = Number(fn.Properties.Timeout ?? globals.Timeout ?? 3);
-  const environment: Record<string, string> = {
-    // What the Lambda runtime sets, so the handler's configuration reads as in AWS.
-    AWS_REGION: options.region,
-    AWS_DEFAULT_REGION: options.region,
-    AWS_LAMBDA_FUNCTION_NAME: logicalId,
-    AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
-    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.Properties.MemorySize ?? globals.MemorySize ?? 128),
-    ...(logging.LogFormat ? { AWS_LAMBDA_LOG_FORMAT: String(logging.LogFormat) } : {}),
-    ...(logging.ApplicationLogLevel ? { AWS_LAMBDA_LOG_LEVEL: String(logging.ApplicationLogLevel) } : {}),
-    ...Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, String(v ?? '')])),
-    ...options.extraEnvironment,
-  };
-  return {
-    version,
-    functionLogicalId: logicalId,
-    source: resolve(codeRoot, entryPoint),
-    exportName,
-    environment,
-    functionTimeoutMs: (Number.isFinite(timeoutSeconds) ? timeoutSeconds : 3) * 1000,
-  };
+  return { version, functionLogicalId: logicalId };
 }

@@ -1,10 +1,11 @@
 // The pre-token-generation trigger as the user pool stand-in runs it: the function named by the
-// template's `LambdaConfig.PreTokenGenerationConfig`, loaded from its esbuild entry point into a
-// worker thread (its own process.env = the function's template environment, its own module
-// scope, like a Lambda container), called with a genuine event of the configured version, and
-// its answer applied the way Cognito does (https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-lambda-pre-token-generation.html).
+// template's `LambdaConfig.PreTokenGenerationConfig`, in its own isolated runtime (local/lambda/),
+// called with a genuine event of the configured version, retried as Cognito retries, and its answer
+// applied the way Cognito does (https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-lambda-pre-token-generation.html).
 
-import { Worker } from 'node:worker_threads';
+import { lambdaFunction } from '../lambda/functions.ts';
+import { type FunctionRuntime, functionRuntime, InvocationError } from '../lambda/runtime.ts';
+import type { TemplateResolver } from '../template.ts';
 import type { StoredUser } from './attributes.ts';
 import { SignInError } from './attributes.ts';
 import type { TriggerConfig, TriggerVersion } from './pool-config.ts';
@@ -173,20 +174,10 @@ export function readOverrides(
   };
 }
 
-interface Pending {
-  worker: Worker;
-  resolve(result: unknown): void;
-  reject(error: Error): void;
-  timer: NodeJS.Timeout;
-}
-
-interface WorkerAnswer {
-  id: number;
-  result?: unknown;
-  error?: { errorType?: string; errorMessage?: string };
-}
-
-const COGNITO_WAIT_MS = 5000;
+/** How long Cognito waits for each attempt (cognito-user-pools-working-with-lambda-triggers). */
+export const COGNITO_WAIT_MS = 5000;
+/** Attempts before Cognito gives up on a trigger that does not answer. */
+export const COGNITO_ATTEMPTS = 3;
 
 /** A failed invocation, with the text Cognito puts in `error_description`. */
 export function triggerFailure(message: string): SignInError {
@@ -195,111 +186,90 @@ export function triggerFailure(message: string): SignInError {
   return new SignInError('invalid_request', `PreTokenGeneration failed with error ${message}.`);
 }
 
-/** One warm "container" of the trigger function; restarted after a crash or a timeout. */
+export interface TriggerRunnerOptions {
+  region: string;
+  quiet: boolean;
+  /** Cognito's wait per attempt; tests shorten it instead of sleeping five seconds. */
+  waitMs?: number;
+  /** Values for the function's declared variables, like `sam local --env-vars`. */
+  envVars?: Record<string, string>;
+  /** Receives the function's stdout lines when quiet (its EMF lines, local/emf.ts). */
+  output?: (chunk: string) => void;
+}
+
+/**
+ * The trigger function as Cognito calls it: its own isolated runtime (local/lambda/), built from
+ * its artifact with its template environment, started when the stand-in starts (a warm container,
+ * so a slow machine's cold start is not charged to the first sign-in). Each attempt waits at most
+ * 5 seconds; an attempt that gets no answer is retried, three attempts in all, as
+ * https://docs.aws.amazon.com/cognito/latest/developerguide/cognito-user-pools-working-with-lambda-triggers.html
+ * says ("must respond within 5 seconds … If it doesn't and if the call can be retried, Amazon
+ * Cognito retries the call. After three unsuccessful attempts, the function times out"). An answer
+ * within the wait, including Lambda's own timeout error for a function whose Timeout is shorter, is
+ * final: the strictest reading, since the page does not say a function error is retried.
+ */
 export class TriggerRunner {
   readonly config: TriggerConfig;
-  private readonly region: string;
-  private readonly quiet: boolean;
-  private worker: Worker | undefined;
-  private readonly pending = new Map<number, Pending>();
-  private nextId = 1;
+  private readonly runtime: Promise<FunctionRuntime>;
+  private readonly waitMs: number;
 
-  private readonly output: ((chunk: string | Uint8Array) => void) | undefined;
-
-  /** `output` receives the function's stdout when quiet (its EMF lines, local/emf.ts); otherwise it is printed. */
-  constructor(
-    config: TriggerConfig,
-    options: { region: string; quiet: boolean; output?: (chunk: string | Uint8Array) => void },
-  ) {
+  constructor(config: TriggerConfig, resolver: TemplateResolver, options: TriggerRunnerOptions) {
     this.config = config;
-    this.region = options.region;
-    this.quiet = options.quiet;
-    this.output = options.output;
+    this.waitMs = options.waitMs ?? COGNITO_WAIT_MS;
+    this.runtime = functionRuntime(resolver, lambdaFunction(resolver, config.functionLogicalId), {
+      region: options.region,
+      quiet: options.quiet,
+      ...(options.envVars ? { envVars: { [config.functionLogicalId]: options.envVars } } : {}),
+    });
+    this.runtime.catch(() => {});
   }
 
-  private start(): Worker {
-    const worker = new Worker(new URL('./trigger-worker.ts', import.meta.url), {
-      workerData: {
-        source: this.config.source,
-        exportName: this.config.exportName,
-        functionName: this.config.functionLogicalId,
-        region: this.region,
-      },
-      env: { ...this.config.environment },
-      // Quiet: the function's log lines are read and dropped; otherwise they reach stdout as in sam local.
-      stdout: this.quiet,
-      stderr: this.quiet,
-    });
-    if (this.quiet) {
-      const output = this.output;
-      if (output) worker.stdout.on('data', (chunk: Buffer) => output(chunk));
-      else worker.stdout.resume();
-      worker.stderr.resume();
-    }
-    worker.on('message', (answer: WorkerAnswer) => {
-      const pending = this.pending.get(answer.id);
-      if (pending === undefined) return;
-      this.pending.delete(answer.id);
-      clearTimeout(pending.timer);
-      if (answer.error !== undefined)
-        pending.reject(triggerFailure(answer.error.errorMessage ?? 'Unknown error'));
-      else pending.resolve(answer.result);
-    });
-    const fail = (error: Error): void => {
-      if (this.worker === worker) this.worker = undefined;
-      for (const [id, pending] of this.pending) {
-        if (pending.worker !== worker) continue;
-        clearTimeout(pending.timer);
-        pending.reject(triggerFailure(error.message));
-        this.pending.delete(id);
-      }
-    };
-    worker.on('error', fail);
-    worker.on('exit', (code) => fail(new Error(`Runtime exited with error: exit status ${code}`)));
-    worker.unref();
-    return worker;
+  /**
+   * Builds the function and starts its container.
+   *
+   * @throws Error when the build fails; an init error is only reported at invocation, as Lambda does.
+   */
+  async start(): Promise<void> {
+    const runtime = await this.runtime;
+    await runtime.start().catch(() => {});
+  }
+
+  setClockOffset(ms: number): void {
+    void this.runtime.then((runtime) => runtime.setClockOffset(ms));
   }
 
   /**
    * Invokes the function with an event and returns its answer.
    *
    * @throws SignInError with Cognito's `PreTokenGeneration failed with error …` description when
-   *   the function throws, crashes or times out.
+   *   the function throws, crashes or times out, or Cognito's socket timeout after three attempts.
    */
   async invoke(event: Record<string, unknown>): Promise<unknown> {
-    this.worker ??= this.start();
-    const worker = this.worker;
-    const id = this.nextId++;
-    // Cognito waits at most 5 seconds (https://docs.aws.amazon.com/cognito/latest/developerguide/cognito-user-pools-working-with-lambda-triggers.html);
-    // a function with a
-    // shorter Timeout is stopped by Lambda first and answers with Lambda's timeout error.
-    const lambdaTimesOut = this.config.functionTimeoutMs < COGNITO_WAIT_MS;
-    const waitMs = Math.min(this.config.functionTimeoutMs, COGNITO_WAIT_MS);
-    const deadline = Date.now() + this.config.functionTimeoutMs;
-    return new Promise<unknown>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        // A timed-out container is discarded, as Lambda does.
-        if (this.worker === worker) this.worker = undefined;
-        void worker.terminate();
-        reject(
-          lambdaTimesOut
-            ? triggerFailure(`Task timed out after ${(waitMs / 1000).toFixed(2)} seconds`)
-            : // Wording reported for other triggers (sst#1815, amazon-cognito-identity-dart-2#204).
-              new SignInError(
-                'invalid_request',
-                'PreTokenGeneration invocation failed due to error Socket timeout while invoking Lambda function.',
-              ),
-        );
-      }, waitMs);
-      this.pending.set(id, { worker, resolve, reject, timer });
-      worker.postMessage({ id, event, deadline });
-    });
+    const runtime = await this.runtime;
+    for (let attempt = 1; attempt <= COGNITO_ATTEMPTS; attempt++) {
+      const call = runtime.invoke(event);
+      call.catch(() => {});
+      let timer: NodeJS.Timeout | undefined;
+      const gaveUp = new Promise<'gave up'>((resolve) => {
+        timer = setTimeout(() => resolve('gave up'), this.waitMs);
+      });
+      try {
+        const outcome = await Promise.race([call.then((result) => ({ result })), gaveUp]);
+        if (outcome !== 'gave up') return outcome.result;
+      } catch (error) {
+        throw triggerFailure(error instanceof InvocationError ? error.errorMessage : String(error));
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+    // Wording reported for other triggers (sst#1815, amazon-cognito-identity-dart-2#204).
+    throw new SignInError(
+      'invalid_request',
+      'PreTokenGeneration invocation failed due to error Socket timeout while invoking Lambda function.',
+    );
   }
 
   async close(): Promise<void> {
-    const worker = this.worker;
-    this.worker = undefined;
-    if (worker !== undefined) await worker.terminate();
+    await (await this.runtime.catch(() => undefined))?.close();
   }
 }

@@ -11,8 +11,7 @@
 //   runtime.ts        state shared by the endpoints, faults, the trigger call
 //   federation.ts     the pool as relying party of the upstream IdPs
 //   attributes.ts     attribute mapping and the user directory
-//   trigger.ts        the pre-token-generation function: event, worker, response
-//   trigger-worker.ts the worker thread standing in for the function's Lambda container
+//   trigger.ts        the pre-token-generation function: event, runtime, retries, response
 //   tokens.ts         keys, JWKS, ID/access/refresh tokens
 
 import { createServer } from 'node:http';
@@ -63,12 +62,12 @@ export interface UserPoolStandInOptions {
   readonly now?: () => number;
   /** Default true: no console output, the trigger's logs are dropped too. */
   readonly quiet?: boolean;
-  /** Directory template paths (CodeUri, EntryPoints) are relative to; default the repository root. */
-  readonly projectRoot?: string;
-  /** Extra environment for the trigger function, over its template environment. */
+  /** Values for the trigger function's declared variables, like `sam local --env-vars`. */
   readonly triggerEnvironment?: Readonly<Record<string, string>>;
   /** Receives the trigger function's stdout when quiet (the offline stack collects its metrics). */
   readonly triggerOutput?: (chunk: string | Uint8Array) => void;
+  /** Cognito's wait for each trigger attempt (default 5000 ms); tests shorten it. */
+  readonly triggerWaitMs?: number;
   /** How long to wait for the IdPs' endpoints; default 5000 ms. */
   readonly upstreamTimeoutMs?: number;
 }
@@ -86,6 +85,8 @@ export interface UserPoolStandIn {
   /** Cognito provider names of the template (e.g. IDmeSandbox, IduraTest). */
   readonly providerNames: readonly string[];
   users(): readonly StoredUser[];
+  /** Moves the trigger function's Date `ms` ahead of the real time (the stand-in's own clock is `now`). */
+  setTriggerClockOffset(ms: number): void;
   /** Points a template provider at a local IdP (e.g. once its port is known). */
   setUpstream(providerName: string, upstream: UpstreamIdp): void;
   /** Replaces the active faults; call with no argument to clear them. */
@@ -130,11 +131,7 @@ export async function startUserPoolStandIn(options: UserPoolStandInOptions): Pro
   const userPoolId = options.userPoolId ?? `${region}_OfflinePool`;
   const now = options.now ?? Date.now;
   const quiet = options.quiet ?? true;
-  const config = readPoolConfig(options.template, {
-    region,
-    ...(options.projectRoot === undefined ? {} : { projectRoot: options.projectRoot }),
-    triggerEnvironment: { ...options.triggerEnvironment },
-  });
+  const config = readPoolConfig(options.template, { region });
   const clients = new Map<string, AppClient>();
   const defaultTemplateClient = [...config.clients.keys()][0];
   for (const client of options.clients) {
@@ -162,10 +159,11 @@ export async function startUserPoolStandIn(options: UserPoolStandInOptions): Pro
   const trigger =
     config.trigger === undefined
       ? undefined
-      : new TriggerRunner(config.trigger, {
+      : new TriggerRunner(config.trigger, options.template, {
           region,
           quiet,
-          ...(options.triggerOutput ? { output: options.triggerOutput } : {}),
+          ...(options.triggerWaitMs === undefined ? {} : { waitMs: options.triggerWaitMs }),
+          ...(options.triggerEnvironment ? { envVars: { ...options.triggerEnvironment } } : {}),
         });
   const log = (message: string, context?: Record<string, unknown>): void => {
     if (!quiet) console.error(`user pool stand-in: ${message}`, context ?? '');
@@ -252,6 +250,7 @@ export async function startUserPoolStandIn(options: UserPoolStandInOptions): Pro
     loginsKey: issuer.replace(/^https?:\/\//, ''),
     providerNames: [...config.providers.keys()],
     users: () => runtime.users.list(),
+    setTriggerClockOffset: (ms: number) => trigger?.setClockOffset(ms),
     setUpstream,
     setFault(faults: UserPoolFaults = {}): void {
       runtime.faults = { ...faults };

@@ -7,8 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { pathToFileURL } from 'node:url';
-import { apiEvent, lambdaContext } from '../helpers/events.ts';
+import { apiEvent } from '../helpers/events.ts';
 import type { HostileProvider } from '../helpers/hostile-op.ts';
 import type { Browser } from '../helpers/web.ts';
 import { asJson, beginLogin, type HostileStack, problemOf, startHostileStack } from './support.ts';
@@ -283,12 +282,15 @@ describe('bearer ID tokens at /credentials from a hostile provider', () => {
 
   it('refuses a token over 16,384 characters that reaches the function: 401 token_too_large', async () => {
     // API Gateway and Node cap headers below this; the function checks anyway, before any parsing.
-    const entry = h.stack.api.routes.find((r) => r.path === '/credentials')?.entry ?? '';
-    const { handler } = (await import(`${pathToFileURL(entry).href}?container=direct`)) as {
-      handler: (event: unknown, context: unknown) => Promise<{ statusCode: number; body: string }>;
-    };
+    const credentials = h.stack.api.functions.get('CredentialsFunction');
+    assert.ok(credentials);
     const token = `${await op.sign(op.poolClaims())}.${'A'.repeat(16_400)}`;
-    const result = await handler(apiEvent({ headers: { authorization: `Bearer ${token}` } }), lambdaContext);
+    const result = (await credentials.invoke(
+      apiEvent({ headers: { authorization: `Bearer ${token}` } }),
+    )) as {
+      statusCode: number;
+      body: string;
+    };
     assert.equal(result.statusCode, 401);
     assert.equal((JSON.parse(result.body) as { error: string }).error, 'token_too_large');
   });

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { attributeValue, mapClaims, SignInError, UserDirectory } from '../../../local/cognito/attributes.ts';
 import {
@@ -8,6 +7,7 @@ import {
   readPoolConfig,
 } from '../../../local/cognito/pool-config.ts';
 import { noOverrides, preTokenEvent, readOverrides } from '../../../local/cognito/trigger.ts';
+import { lambdaFunction } from '../../../local/lambda/functions.ts';
 import { readTemplate } from '../../../local/template.ts';
 import { resolver } from './cognito-support.ts';
 
@@ -51,16 +51,15 @@ describe('pool configuration from template.yaml', () => {
     assert.ok([...config.schema.values()].every((attribute) => !attribute.required));
   });
 
-  it('locates the trigger through the template: V2_0, its entry point, export and environment', () => {
+  it('locates the trigger through the template: V2_0, the function, its environment and Timeout', () => {
     const trigger = config.trigger;
     assert.ok(trigger);
     assert.equal(trigger.version, 'V2_0');
     assert.equal(trigger.functionLogicalId, 'PreTokenGenerationFunction');
-    assert.equal(trigger.source, join(process.cwd(), 'functions/pre-token-generation/handler.ts'));
-    assert.equal(trigger.exportName, 'handler');
-    assert.equal(trigger.environment.PROVIDER_TABLE, '');
-    assert.equal(trigger.environment.AWS_LAMBDA_LOG_LEVEL, 'INFO');
-    assert.equal(trigger.functionTimeoutMs, 5000);
+    const fn = lambdaFunction(resolver(), trigger.functionLogicalId);
+    assert.deepEqual(fn.environment, { PROVIDER_TABLE: '' });
+    assert.equal(fn.logging.applicationLogLevel, 'INFO');
+    assert.equal(fn.timeoutSeconds, 5);
   });
 
   it('follows a LambdaArn given as a resolved ARN to the function', () => {

@@ -55,3 +55,15 @@ export function hanging(): Promise<never> {
     setInterval(() => {}, 1000);
   });
 }
+
+let calls = 0;
+
+/** Never answers its container's first call; answers later ones with the attempt's number. */
+export function hangsOnce(event: Event): Promise<Event> {
+  calls += 1;
+  if (calls === 1) return hanging();
+  event.response = {
+    claimsAndScopeOverrideDetails: { idTokenGeneration: { claimsToAddOrOverride: { attempt: calls } } },
+  };
+  return Promise.resolve(event);
+}

@@ -803,6 +803,41 @@ describe('user pool stand-in with other options or a modified template', { concu
     }
   });
 
+  it('retries a trigger that does not answer within Cognito’s wait, and uses the next attempt’s answer', async () => {
+    const template = readTemplate();
+    const fn = template.Resources.PreTokenGenerationFunction;
+    assert.ok(fn?.Properties && fn.Metadata);
+    fn.Properties.Handler = 'handler.hangsOnce';
+    fn.Metadata.BuildProperties = { EntryPoints: ['test/unit/local/cognito-trigger-fixture.ts'] };
+    // Cognito waits 5 s per attempt; a shorter wait (injected) keeps the test from sleeping.
+    const stack = await variantStack({ template: resolver(template), triggerWaitMs: 300 });
+    try {
+      const tokens = await redeem(stack.pool, await signIn(stack.pool, 'veteran'));
+      assert.equal(claimsOf(tokens.id_token).attempt, 2, 'the second attempt answered');
+    } finally {
+      await stack.close();
+    }
+  });
+
+  it('fails sign-in with Cognito’s socket timeout after three attempts without an answer', async () => {
+    const template = readTemplate();
+    const fn = template.Resources.PreTokenGenerationFunction;
+    assert.ok(fn?.Properties && fn.Metadata);
+    fn.Properties.Handler = 'handler.hanging';
+    fn.Properties.Timeout = 10;
+    fn.Metadata.BuildProperties = { EntryPoints: ['test/unit/local/cognito-trigger-fixture.ts'] };
+    const stack = await variantStack({ template: resolver(template), triggerWaitMs: 100 });
+    try {
+      const callback = await signIn(stack.pool, 'veteran');
+      assert.equal(
+        callback.searchParams.get('error_description'),
+        'PreTokenGeneration invocation failed due to error Socket timeout while invoking Lambda function.',
+      );
+    } finally {
+      await stack.close();
+    }
+  });
+
   it('calls the trigger with a genuine V2 event and applies its answer as Cognito does', async () => {
     const template = readTemplate();
     const fn = template.Resources.PreTokenGenerationFunction;

@@ -1,0 +1,235 @@
+/**
+ * One function, one isolated runtime: a Node process started from the function's artifact with
+ * exactly its Lambda environment (bootstrap.mjs), like a warm Lambda container. Its module state
+ * (configuration, caches, clients) lives there. A crash or a timeout discards the container, as
+ * Lambda does; the next invocation starts a new one.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import { type Artifact, functionArtifact } from '../../scripts/build.ts';
+import type { TemplateResolver } from '../template.ts';
+import { type EnvOptions, type LambdaFunction, lambdaEnvironment } from './functions.ts';
+
+const bootstrap = new URL('./bootstrap.mjs', import.meta.url).pathname;
+
+export interface LambdaError {
+  errorType: string;
+  errorMessage: string;
+}
+
+/** An invocation that failed: the function threw, or its container failed, or it timed out. */
+export class InvocationError extends Error {
+  readonly errorType: string;
+  readonly errorMessage: string;
+  constructor(functionId: string, error: LambdaError) {
+    super(`${functionId}: ${error.errorType}: ${error.errorMessage}`);
+    this.name = 'InvocationError';
+    this.errorType = error.errorType;
+    this.errorMessage = error.errorMessage;
+  }
+}
+
+export interface RuntimeOptions {
+  artifact: Artifact;
+  environment: Record<string, string>;
+  timeoutMs: number;
+  /** Drop the function's output; otherwise its lines go to this process's stdout and stderr. */
+  quiet: boolean;
+  /** Hostname → address entries, like `sam local --add-host`. */
+  hosts?: Record<string, string>;
+}
+
+interface Pending {
+  resolve(result: unknown): void;
+  reject(error: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+type Message =
+  | { type: 'ready' }
+  | { type: 'init-error'; error: LambdaError }
+  | { type: 'result'; id: number; result: unknown }
+  | { type: 'error'; id: number; error: LambdaError };
+
+interface Container {
+  child: ChildProcess;
+  ready: Promise<void>;
+  pending: Map<number, Pending>;
+}
+
+export class FunctionRuntime {
+  readonly functionId: string;
+  readonly environment: Readonly<Record<string, string>>;
+  private readonly options: RuntimeOptions;
+  private container: Container | undefined;
+  private clockOffsetMs = 0;
+  private nextId = 1;
+  private closed = false;
+
+  constructor(options: RuntimeOptions) {
+    this.options = options;
+    this.functionId = options.artifact.functionId;
+    this.environment = Object.freeze({ ...options.environment });
+  }
+
+  /**
+   * Starts a container (if none is running) and waits for its init phase.
+   *
+   * @throws InvocationError when the function fails to initialise (Runtime.ImportModuleError, a
+   *   configuration error…), with Lambda's error type and message.
+   */
+  async start(): Promise<void> {
+    if (this.closed) throw new Error(`${this.functionId}: the runtime is closed`);
+    this.container ??= this.spawnContainer();
+    const container = this.container;
+    try {
+      await container.ready;
+    } catch (error) {
+      if (this.container === container) this.container = undefined;
+      throw error;
+    }
+  }
+
+  private spawnContainer(): Container {
+    const { artifact, quiet, hosts } = this.options;
+    const child = spawn(
+      process.execPath,
+      [
+        bootstrap,
+        JSON.stringify({
+          moduleFile: artifact.moduleFile,
+          exportName: artifact.exportName,
+          hosts,
+          clock: true,
+          clockOffsetMs: this.clockOffsetMs,
+        }),
+      ],
+      {
+        cwd: artifact.taskRoot,
+        env: this.options.environment,
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+        serialization: 'json',
+      },
+    );
+    const pending = new Map<number, Pending>();
+    for (const [stream, target] of [
+      [child.stdout, process.stdout],
+      [child.stderr, process.stderr],
+    ] as const) {
+      if (stream === null) continue;
+      if (quiet) stream.resume();
+      // Whole lines, so two functions' output never interleaves within a line.
+      else createInterface({ input: stream }).on('line', (line) => target.write(`${line}\n`));
+    }
+    let settleReady: { resolve(): void; reject(error: Error): void } | undefined;
+    const ready = new Promise<void>((resolve, reject) => {
+      settleReady = { resolve, reject };
+    });
+    // A failed init is reported to whoever awaits it; an unawaited one must not crash the process.
+    ready.catch(() => {});
+    const fail = (error: LambdaError): void => {
+      settleReady?.reject(new InvocationError(this.functionId, error));
+      for (const [id, p] of pending) {
+        clearTimeout(p.timer);
+        p.reject(new InvocationError(this.functionId, error));
+        pending.delete(id);
+      }
+      if (this.container?.child === child) this.container = undefined;
+    };
+    child.on('message', (message: Message) => {
+      if (message.type === 'ready') settleReady?.resolve();
+      else if (message.type === 'init-error') {
+        fail(message.error);
+        child.kill('SIGKILL');
+      } else {
+        const p = pending.get(message.id);
+        if (p === undefined) return;
+        pending.delete(message.id);
+        clearTimeout(p.timer);
+        if (message.type === 'result') p.resolve(message.result);
+        else p.reject(new InvocationError(this.functionId, message.error));
+      }
+    });
+    child.on('error', (error) => fail({ errorType: 'Runtime.Unknown', errorMessage: error.message }));
+    child.on('exit', (code, signal) =>
+      fail({
+        errorType: 'Runtime.ExitError',
+        errorMessage: `RequestId: - Error: Runtime exited with error: ${signal ? `signal: ${signal}` : `exit status ${code}`}`,
+      }),
+    );
+    return { child, ready, pending };
+  }
+
+  /**
+   * Invokes the handler with `event` and returns its result (JSON, as Lambda returns it).
+   *
+   * @throws InvocationError when the function throws, fails to initialise, crashes, or outlives its
+   *   Timeout (`Task timed out after N.00 seconds`; the container is discarded).
+   */
+  async invoke(event: unknown, options: { timeoutMs?: number } = {}): Promise<unknown> {
+    await this.start();
+    const container = this.container;
+    if (container === undefined) throw new Error(`${this.functionId}: no container`);
+    const timeoutMs = options.timeoutMs ?? this.options.timeoutMs;
+    const id = this.nextId++;
+    return new Promise<unknown>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        container.pending.delete(id);
+        if (this.container === container) this.container = undefined;
+        container.child.kill('SIGKILL');
+        reject(
+          new InvocationError(this.functionId, {
+            errorType: 'Sandbox.Timedout',
+            errorMessage: `Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`,
+          }),
+        );
+      }, timeoutMs);
+      container.pending.set(id, { resolve, reject, timer });
+      container.child.send({ type: 'invoke', id, event, timeoutMs, awsRequestId: randomUUID() });
+    });
+  }
+
+  /** Moves the function's Date by `offsetMs` from the real time (tests of expiry; never timers). */
+  setClockOffset(offsetMs: number): void {
+    this.clockOffsetMs = offsetMs;
+    this.container?.child.send({ type: 'clock', offsetMs });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const container = this.container;
+    this.container = undefined;
+    if (container === undefined || container.child.exitCode !== null) return;
+    const exited = new Promise<void>((resolve) => container.child.once('exit', () => resolve()));
+    container.child.kill('SIGKILL');
+    await exited;
+  }
+}
+
+export interface StartOptions {
+  region: string;
+  envVars?: EnvOptions['envVars'];
+  quiet: boolean;
+  hosts?: Record<string, string>;
+}
+
+/** Builds the function's artifact (cached) and returns its runtime, not yet started. */
+export async function functionRuntime(
+  resolver: TemplateResolver,
+  fn: LambdaFunction,
+  options: StartOptions,
+): Promise<FunctionRuntime> {
+  const artifact = await functionArtifact(resolver, fn);
+  return new FunctionRuntime({
+    artifact,
+    environment: lambdaEnvironment(fn, {
+      region: options.region,
+      taskRoot: artifact.taskRoot,
+      ...(options.envVars ? { envVars: options.envVars } : {}),
+    }),
+    timeoutMs: fn.timeoutSeconds * 1000,
+    quiet: options.quiet,
+    ...(options.hosts ? { hosts: options.hosts } : {}),
+  });
+}
