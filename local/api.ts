@@ -120,7 +120,8 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
     routed.map((fn) =>
       functionRuntime(options.resolver, fn, {
         region,
-        quiet: options.quiet ?? false,
+        // The functions' log lines always reach stdout, as in sam local; `quiet` is the API's own.
+        quiet: false,
         ...(options.envVars ? { envVars: options.envVars } : {}),
         ...(options.hosts ? { hosts: options.hosts } : {}),
       }),

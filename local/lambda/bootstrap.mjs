@@ -97,11 +97,15 @@ process.on('message', async (message) => {
     logStreamName: process.env.AWS_LAMBDA_LOG_STREAM_NAME,
     getRemainingTimeInMillis: () => Math.max(0, deadline - realNow()),
   };
+  let answer;
   try {
     const result = await handler(event, context);
     // Lambda returns the handler's result as JSON.
-    send({ type: 'result', id, result: result === undefined ? null : JSON.parse(JSON.stringify(result)) });
+    answer = { type: 'result', id, result: result === undefined ? null : JSON.parse(JSON.stringify(result)) };
   } catch (error) {
-    send({ type: 'error', id, error: errorOf(error, 'invoke') });
+    answer = { type: 'error', id, error: errorOf(error, 'invoke') };
   }
+  // The output so far belongs to this invocation: the parent passes it on before the answer.
+  process.stdout.write(`\u0000offline-runtime:flushed:${id}\n`);
+  send(answer);
 });

@@ -44,7 +44,13 @@ interface Pending {
   resolve(result: unknown): void;
   reject(error: Error): void;
   timer: NodeJS.Timeout;
+  /** The answer, held until the function's output up to it has been passed on. */
+  outcome?: { result: unknown } | { error: LambdaError };
+  flushed?: boolean;
 }
+
+/** Written by bootstrap.mjs on stdout after each invocation: the output before it belongs to it. */
+const FLUSH_MARK = '\u0000offline-runtime:flushed:';
 
 type Message =
   | { type: 'ready' }
@@ -113,14 +119,31 @@ export class FunctionRuntime {
       },
     );
     const pending = new Map<number, Pending>();
-    for (const [stream, target] of [
-      [child.stdout, process.stdout],
-      [child.stderr, process.stderr],
-    ] as const) {
-      if (stream === null) continue;
-      if (quiet) stream.resume();
-      // Whole lines, so two functions' output never interleaves within a line.
-      else createInterface({ input: stream }).on('line', (line) => target.write(`${line}\n`));
+    const settle = (id: number): void => {
+      const p = pending.get(id);
+      if (p?.outcome === undefined || !p.flushed) return;
+      pending.delete(id);
+      clearTimeout(p.timer);
+      if ('result' in p.outcome) p.resolve(p.outcome.result);
+      else p.reject(new InvocationError(this.functionId, p.outcome.error));
+    };
+    if (child.stdout) {
+      // Whole lines, so two functions' output never interleaves within a line; an invocation is
+      // answered only once the lines it wrote have been passed on (log assertions see them).
+      createInterface({ input: child.stdout }).on('line', (line) => {
+        const mark = line.indexOf(FLUSH_MARK);
+        const text = mark < 0 ? line : line.slice(0, mark);
+        if (!quiet && (mark < 0 || text !== '')) process.stdout.write(`${text}\n`);
+        if (mark < 0) return;
+        const id = Number(line.slice(mark + FLUSH_MARK.length));
+        const p = pending.get(id);
+        if (p) p.flushed = true;
+        settle(id);
+      });
+    }
+    if (child.stderr) {
+      if (quiet) child.stderr.resume();
+      else createInterface({ input: child.stderr }).on('line', (line) => process.stderr.write(`${line}\n`));
     }
     let settleReady: { resolve(): void; reject(error: Error): void } | undefined;
     const ready = new Promise<void>((resolve, reject) => {
@@ -145,10 +168,8 @@ export class FunctionRuntime {
       } else {
         const p = pending.get(message.id);
         if (p === undefined) return;
-        pending.delete(message.id);
-        clearTimeout(p.timer);
-        if (message.type === 'result') p.resolve(message.result);
-        else p.reject(new InvocationError(this.functionId, message.error));
+        p.outcome = message.type === 'result' ? { result: message.result } : { error: message.error };
+        settle(message.id);
       }
     });
     child.on('error', (error) => fail({ errorType: 'Runtime.Unknown', errorMessage: error.message }));
@@ -232,4 +253,59 @@ export async function functionRuntime(
     quiet: options.quiet,
     ...(options.hosts ? { hosts: options.hosts } : {}),
   });
+}
+
+export type InitOutcome = { answer: unknown } | { error: LambdaError };
+
+/**
+ * Loads `fn`'s artifact once per environment variant (its declared variables replaced by each
+ * variant, then overridden and completed as `functionRuntime` does), in one process, and reports
+ * whether init failed, or what it answered to `event`. For sweeps over the declared variables (the
+ * environment test, the doctor); a variant's module instance lives only for that variant.
+ */
+export async function checkVariants(
+  resolver: TemplateResolver,
+  fn: LambdaFunction,
+  variants: readonly Record<string, string>[],
+  options: Omit<StartOptions, 'quiet' | 'hosts'> & { event?: unknown },
+): Promise<InitOutcome[]> {
+  const artifact = await functionArtifact(resolver, fn);
+  const envs = variants.map((environment) =>
+    lambdaEnvironment(
+      { ...fn, environment },
+      {
+        region: options.region,
+        taskRoot: artifact.taskRoot,
+        ...(options.envVars ? { envVars: options.envVars } : {}),
+      },
+    ),
+  );
+  const input = JSON.stringify({
+    moduleFile: artifact.moduleFile,
+    exportName: artifact.exportName,
+    event: options.event,
+    variants: envs.map((env) => ({ env })),
+  });
+  const output = await new Promise<string>((resolve, reject) => {
+    const child = spawn(process.execPath, [new URL('./init-check.mjs', import.meta.url).pathname, input], {
+      cwd: artifact.taskRoot,
+      env: envs[0] ?? {},
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      const line = stdout.split('\n').find((l) => l.startsWith('\u0000init-check:'));
+      if (line === undefined) reject(new Error(`${fn.id}: the init check failed (exit ${code}): ${stderr}`));
+      else resolve(line.slice('\u0000init-check:'.length));
+    });
+  });
+  return JSON.parse(output) as InitOutcome[];
 }

@@ -53,6 +53,12 @@ describe('sign-in with ID.me through Cognito', () => {
     assert.equal(view.claims?.idp, 'idme');
     assert.equal(view.claims?.idp_env, 'sandbox');
     assert.deepEqual(view.claims?.affiliations, ['military:veteran']);
+    // The callback trades the ID token for the identity id (GetId), so it needs IDENTITY_POOL_ID.
+    assert.match(
+      String(view.identityId),
+      /^us-east-1:/,
+      'the callback recorded the identity id (IDENTITY_POOL_ID)',
+    );
     const everything = JSON.stringify(view);
     assert.doesNotMatch(everything, /796104437|social/, 'the SSN never reaches the session');
     assert.doesNotMatch(everything, /eyJ/, 'no token is exposed to the page');
