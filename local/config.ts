@@ -97,3 +97,36 @@ export function localParameters(config: LocalConfig): Record<string, string> {
     LogLevel: config.logLevel.toUpperCase(),
   };
 }
+
+/**
+ * The values the offline stack gives the functions (what env.json holds for `sam local`): endpoints of
+ * the stand-ins and local-only plain secrets. A function receives only those its template declares.
+ */
+export function offlineFunctionValues(
+  config: LocalConfig,
+  endpoints: {
+    userPoolUrl: string;
+    userPoolIssuer: string;
+    identityPoolUrl: string;
+    identityProviders: readonly string[];
+    overrides?: Record<string, string>;
+  },
+): Record<string, string> {
+  return {
+    USER_POOL_ID: config.userPoolId,
+    USER_POOL_CLIENT_ID: config.appClient.clientId,
+    USER_POOL_CLIENT_SECRET: config.appClient.clientSecret,
+    USER_POOL_ISSUER: endpoints.userPoolIssuer,
+    IDENTITY_POOL_ID: config.identityPoolId,
+    COGNITO_IDENTITY_ENDPOINT: endpoints.identityPoolUrl,
+    COGNITO_DOMAIN_URL: endpoints.userPoolUrl,
+    PUBLIC_BASE_URL: config.publicBaseUrl,
+    ALLOWED_ORIGINS: config.frontendOrigins.join(','),
+    IDENTITY_PROVIDERS: endpoints.identityProviders.join(','),
+    COOKIE_KEYS: JSON.stringify(config.cookieKeys),
+    // Secrets come from the plain values above, never from Secrets Manager, offline.
+    CLIENT_SECRET_ID: '',
+    COOKIE_KEYS_SECRET_ID: '',
+    ...endpoints.overrides,
+  };
+}

@@ -12,7 +12,7 @@ import {
   startIdentityPoolStandIn,
 } from './cognito/identity-pool.ts';
 import { startUserPoolStandIn, type UserPoolStandIn } from './cognito/user-pool.ts';
-import { ephemeralConfig, type LocalConfig, localParameters } from './config.ts';
+import { ephemeralConfig, type LocalConfig, localParameters, offlineFunctionValues } from './config.ts';
 import { demoPages } from './demo/serve.ts';
 import { MetricsCollector, tapStdout } from './emf.ts';
 import { type IdmeStandIn, startIdmeStandIn } from './idps/idme.ts';
@@ -145,24 +145,13 @@ export async function startStandIns(config: LocalConfig, options: StackOptions =
     });
     started.push(identityPool);
 
-    const functionEnv: Record<string, string> = {
-      USER_POOL_ID: config.userPoolId,
-      USER_POOL_CLIENT_ID: config.appClient.clientId,
-      USER_POOL_CLIENT_SECRET: config.appClient.clientSecret,
-      USER_POOL_ISSUER: userPool.issuer,
-      IDENTITY_POOL_ID: identityPool.identityPoolId,
-      COGNITO_IDENTITY_ENDPOINT: identityPool.url,
-      COGNITO_DOMAIN_URL: userPool.url,
-      PUBLIC_BASE_URL: config.publicBaseUrl,
-      ALLOWED_ORIGINS: config.frontendOrigins.join(','),
-      IDENTITY_PROVIDERS: [idmeName, iduraName].join(','),
-      COOKIE_KEYS: JSON.stringify(config.cookieKeys),
-      // Secrets come from the plain values above, never from Secrets Manager, offline.
-      CLIENT_SECRET_ID: '',
-      COOKIE_KEYS_SECRET_ID: '',
-      LOG_LEVEL: config.logLevel,
-      ...options.functionEnv,
-    };
+    const functionEnv = offlineFunctionValues(config, {
+      userPoolUrl: userPool.url,
+      userPoolIssuer: userPool.issuer,
+      identityPoolUrl: identityPool.url,
+      identityProviders: [idmeName, iduraName],
+      ...(options.functionEnv ? { overrides: options.functionEnv } : {}),
+    });
     return {
       config,
       template,

@@ -1,5 +1,5 @@
 import { createIdentityClient, getIdentityId, loginsKeyFor } from '#broker';
-import { type LocalConfig, localParameters } from '../../local/config.ts';
+import { type LocalConfig, localParameters, offlineFunctionValues } from '../../local/config.ts';
 import type { StandIns } from '../../local/stack.ts';
 import type { RawTemplate } from '../../local/template.ts';
 import { checkBrokerConfig, checkProviderTable } from './config-checks.ts';
@@ -55,25 +55,15 @@ export function targetsFromConfig(config: LocalConfig): OfflineTargets {
     identityPoolUrl,
     idmeIssuer: `${at(config.ports.idme)}/oidc`,
     iduraIssuer: at(config.ports.idura),
-    functionEnv: {
-      USER_POOL_ID: config.userPoolId,
-      USER_POOL_CLIENT_ID: config.appClient.clientId,
-      USER_POOL_CLIENT_SECRET: config.appClient.clientSecret,
-      USER_POOL_ISSUER: userPoolIssuer,
-      IDENTITY_POOL_ID: config.identityPoolId,
-      COGNITO_IDENTITY_ENDPOINT: identityPoolUrl,
-      COGNITO_DOMAIN_URL: userPoolUrl,
-      PUBLIC_BASE_URL: config.publicBaseUrl,
-      ALLOWED_ORIGINS: config.frontendOrigins.join(','),
-      IDENTITY_PROVIDERS: [
+    functionEnv: offlineFunctionValues(config, {
+      userPoolUrl,
+      userPoolIssuer,
+      identityPoolUrl,
+      identityProviders: [
         config.idmeEnvironment === 'sandbox' ? 'IDmeSandbox' : 'IDme',
         config.iduraEnvironment === 'test' ? 'IduraTest' : 'Idura',
-      ].join(','),
-      COOKIE_KEYS: JSON.stringify(config.cookieKeys),
-      CLIENT_SECRET_ID: '',
-      COOKIE_KEYS_SECRET_ID: '',
-      LOG_LEVEL: config.logLevel,
-    },
+      ],
+    }),
   };
 }
 

@@ -9,7 +9,12 @@ import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-
 import type { Env } from '#broker';
 import { type LocalConfig, readLocalConfigFile } from '../../local/config.ts';
 import type { OfflineStack } from '../../local/stack.ts';
-import { templatePath as defaultTemplatePath, type RawTemplate, readTemplate } from '../../local/template.ts';
+import {
+  templatePath as defaultTemplatePath,
+  type RawTemplate,
+  readTemplate,
+  TemplateResolver,
+} from '../../local/template.ts';
 import type { DoctorOptions } from './args.ts';
 import { checkBrokerConfig, checkProviderTable, readEnvFile } from './config-checks.ts';
 import {
@@ -34,6 +39,12 @@ export interface DoctorDeps {
   readonly processEnv: Env;
   readonly deployedClients: (region: string, timeoutMs: number) => DeployedClients;
   readonly startOfflineStack: (config: LocalConfig) => Promise<OfflineStack>;
+  /** Starts each function alone with its declared variables (function-env.ts). */
+  readonly checkFunctions: (
+    templateFile: string,
+    parameters: Record<string, string>,
+    region: string,
+  ) => Promise<Finding[]>;
 }
 
 /** The real world: files, global fetch, SDK clients with the default credential chain. */
@@ -53,6 +64,11 @@ export function defaultDeps(): DoctorDeps {
         userPools: new CognitoIdentityProviderClient(settings),
         identityPools: new CognitoIdentityClient(settings),
       };
+    },
+    checkFunctions: async (templateFile, parameters, region) => {
+      const { checkFunctionEnvironments } = await import('./function-env.ts');
+      const resolver = new TemplateResolver(readTemplate(templateFile), { region, parameters });
+      return checkFunctionEnvironments(resolver, region);
     },
     startOfflineStack: async (config) => {
       // Loaded on demand: the stand-ins bring oidc-provider and worker threads.
@@ -108,6 +124,7 @@ export async function runDoctor(options: DoctorOptions, deps: DoctorDeps): Promi
       if (fromTemplate !== undefined) {
         sources.push(`${shown(templateFile)} resolved with ${parameterSource} (region ${region})`);
         await runTemplate(options, deps, fromTemplate, env, { findings, notes });
+        findings.push(...(await deps.checkFunctions(templateFile, parameters, region)));
       }
     } else {
       await runDeployed(

@@ -392,6 +392,7 @@ describe('doctor: runDoctor against a deployed stack', () => {
     processEnv: {},
     deployedClients: () => clients,
     startOfflineStack: () => Promise.reject(new Error('not in this test')),
+    checkFunctions: async () => [],
   };
   const run = (...argv: string[]) => {
     const parsed = parseDoctorArgs(argv);

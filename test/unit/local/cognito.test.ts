@@ -684,7 +684,7 @@ describe('user pool stand-in', () => {
 });
 
 describe('user pool stand-in with other options or a modified template', { concurrency: true }, () => {
-  const variants = 8;
+  const variants = 10;
   let idps: Idps;
   const ports: number[] = [];
   /** A pool on one of the ports the shared IdPs accept, closed with `stack.close()`. */
