@@ -118,7 +118,7 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
   const functions = new Map<string, FunctionRuntime>();
   const runtimes = await Promise.all(
     routed.map((fn) =>
-      functionRuntime(options.resolver, fn, {
+      functionRuntime(fn, {
         region,
         // The functions' log lines always reach stdout, as in sam local; `quiet` is the API's own.
         quiet: false,

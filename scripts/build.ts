@@ -1,7 +1,6 @@
 /**
  * Builds functions as `sam build` does (aws-lambda-builders' esbuild workflow): the esbuild command
- * line comes from the template's Metadata.BuildProperties and nothing else, and layers are installed
- * into `nodejs/node_modules` with `npm ci` (UseNpmCi) or `npm install --omit=dev`.
+ * line comes from the template's Metadata.BuildProperties and nothing else.
  *
  * `npm run build` writes dist/<FunctionId>/ (what .aws-sam/build/<FunctionId>/ holds) and prints each
  * bundle's size. The offline stack and the bench use `functionArtifact`, cached by content outside
@@ -9,17 +8,7 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, parse, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -108,7 +97,7 @@ function hashFiles(files: readonly string[]): string {
 const sha = (text: string): string => createHash('sha256').update(text).digest('hex').slice(0, 16);
 
 /**
- * Where built artifacts and layers are cached: the system's temporary directory, never under the
+ * Where built artifacts are cached: the system's temporary directory, never under the
  * repository, whose node_modules Node would otherwise find from a bundle by walking up directories.
  */
 export function artifactRoot(): string {
@@ -133,48 +122,6 @@ function publish(temp: string, target: string): void {
   }
 }
 
-export interface Layer {
-  id: string;
-  /** The layer's `nodejs/node_modules` (Lambda: /opt/nodejs/node_modules). */
-  nodeModules: string;
-}
-
-/**
- * A layer built as `sam build` builds `BuildMethod: nodejs*.x` (aws-lambda-builders NodejsNpmWorkflow):
- * package.json (and the lockfile) in `nodejs/`, then `npm ci` when `UseNpmCi: true`, else
- * `npm install --omit=dev`. Cached by the manifests' content. `--prefer-offline` takes packages from
- * npm's cache (filled by the project's own `npm ci`) before the registry.
- */
-export async function buildLayer(resolver: TemplateResolver, id: string): Promise<Layer> {
-  const { Properties, Metadata } = resolver.resource(id);
-  const source = resolve(repoRoot, String(Properties.ContentUri ?? '.'));
-  if (!/^nodejs\d+\.x$/.test(String(Metadata.BuildMethod))) {
-    throw new Error(`${id}: only BuildMethod nodejs<N>.x layers are built offline`);
-  }
-  const useNpmCi = (Metadata.BuildProperties as Record<string, Json> | undefined)?.UseNpmCi === true;
-  const manifests = ['package.json', 'package-lock.json'].filter((f) => existsSync(join(source, f)));
-  const key = sha(
-    JSON.stringify({ useNpmCi, files: manifests.map((f) => [f, readFileSync(join(source, f), 'utf8')]) }),
-  );
-  const target = join(artifactRoot(), 'layers', `${id}-${key}`);
-  const nodeModules = join(target, 'nodejs', 'node_modules');
-  if (existsSync(target)) return { id, nodeModules };
-  const temp = `${target}.tmp-${process.pid}-${Date.now()}`;
-  const nodejs = join(temp, 'nodejs');
-  mkdirSync(nodejs, { recursive: true });
-  for (const file of manifests) copyFileSync(join(source, file), join(nodejs, file));
-  const npmArgs = useNpmCi ? ['ci'] : ['install', '--omit=dev'];
-  await run('npm', [...npmArgs, '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts'], {
-    cwd: nodejs,
-  }).catch((error: { stderr?: string; message: string }) => {
-    rmSync(temp, { recursive: true, force: true });
-    throw new Error(`${id}: npm ${npmArgs.join(' ')} failed: ${error.stderr ?? error.message}`);
-  });
-  rmSync(join(nodejs, 'package-lock.json'), { force: true });
-  publish(temp, target);
-  return { id, nodeModules };
-}
-
 export interface Artifact {
   functionId: string;
   /** The unpacked function (Lambda: /var/task, LAMBDA_TASK_ROOT). */
@@ -192,21 +139,17 @@ interface Manifest {
 }
 
 /**
- * The function's artifact, laid out for its runtime: `<dir>/task/` holds the bundle, and when the
- * function lists a layer, `<dir>/node_modules` is the layer's `nodejs/node_modules`, so the bundle's
- * External imports resolve from the layer and from nowhere else (Lambda resolves them from
- * /opt/nodejs/node_modules). Rebuilt only when the template's flags or a file esbuild read changed.
+ * The function's artifact: `<dir>/task/` holds the bundle (Lambda's /var/task), in a directory with no
+ * node_modules above it, so an import esbuild left out fails as it would in Lambda
+ * (ERR_MODULE_NOT_FOUND, Runtime.ImportModuleError). Rebuilt only when the template's flags or a file
+ * esbuild read changed.
+ *
+ * @throws Error when the function lists layers: the template has none, and they are not emulated.
  */
-export async function functionArtifact(resolver: TemplateResolver, fn: LambdaFunction): Promise<Artifact> {
-  if (fn.layers.length > 1) throw new Error(`${fn.id}: one layer at most is supported offline`);
-  const layer = fn.layers[0] === undefined ? undefined : await buildLayer(resolver, fn.layers[0]);
+export async function functionArtifact(fn: LambdaFunction): Promise<Artifact> {
+  if (fn.layers.length > 0) throw new Error(`${fn.id}: layers are not emulated offline`);
   const args = esbuildArgs(fn.buildProperties);
-  const dir = join(
-    artifactRoot(),
-    'functions',
-    fn.id,
-    sha(JSON.stringify({ args, codeUri: fn.codeUri, layer: layer?.nodeModules ?? null })),
-  );
+  const dir = join(artifactRoot(), 'functions', fn.id, sha(JSON.stringify({ args, codeUri: fn.codeUri })));
   const dot = fn.handler.lastIndexOf('.');
   const exportName = fn.handler.slice(dot + 1);
   const result = (build: string): Artifact => ({
@@ -230,7 +173,6 @@ export async function functionArtifact(resolver: TemplateResolver, fn: LambdaFun
     rmSync(temp, { recursive: true, force: true });
     throw error;
   }
-  if (layer) symlinkSync(layer.nodeModules, join(temp, 'node_modules'), 'dir');
   const build = `b-${hashFiles(inputs)}`;
   publish(temp, join(dir, build));
   const manifestTemp = `${manifestFile}.${process.pid}`;

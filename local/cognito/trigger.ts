@@ -216,7 +216,7 @@ export class TriggerRunner {
   constructor(config: TriggerConfig, resolver: TemplateResolver, options: TriggerRunnerOptions) {
     this.config = config;
     this.waitMs = options.waitMs ?? COGNITO_WAIT_MS;
-    this.runtime = functionRuntime(resolver, lambdaFunction(resolver, config.functionLogicalId), {
+    this.runtime = functionRuntime(lambdaFunction(resolver, config.functionLogicalId), {
       region: options.region,
       quiet: options.quiet,
       ...(options.envVars ? { envVars: { [config.functionLogicalId]: options.envVars } } : {}),

@@ -8,7 +8,6 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { type Artifact, functionArtifact } from '../../scripts/build.ts';
-import type { TemplateResolver } from '../template.ts';
 import { type EnvOptions, type LambdaFunction, lambdaEnvironment } from './functions.ts';
 
 const bootstrap = new URL('./bootstrap.mjs', import.meta.url).pathname;
@@ -236,12 +235,8 @@ export interface StartOptions {
 }
 
 /** Builds the function's artifact (cached) and returns its runtime, not yet started. */
-export async function functionRuntime(
-  resolver: TemplateResolver,
-  fn: LambdaFunction,
-  options: StartOptions,
-): Promise<FunctionRuntime> {
-  const artifact = await functionArtifact(resolver, fn);
+export async function functionRuntime(fn: LambdaFunction, options: StartOptions): Promise<FunctionRuntime> {
+  const artifact = await functionArtifact(fn);
   return new FunctionRuntime({
     artifact,
     environment: lambdaEnvironment(fn, {
@@ -264,12 +259,11 @@ export type InitOutcome = { answer: unknown } | { error: LambdaError };
  * environment test, the doctor); a variant's module instance lives only for that variant.
  */
 export async function checkVariants(
-  resolver: TemplateResolver,
   fn: LambdaFunction,
   variants: readonly Record<string, string>[],
   options: Omit<StartOptions, 'quiet' | 'hosts'> & { event?: unknown },
 ): Promise<InitOutcome[]> {
-  const artifact = await functionArtifact(resolver, fn);
+  const artifact = await functionArtifact(fn);
   const envs = variants.map((environment) =>
     lambdaEnvironment(
       { ...fn, environment },

@@ -66,7 +66,7 @@ after(() => standIns.close());
 async function answerOf(fn: LambdaFunction): Promise<{ answer: unknown } | { error: InvocationError }> {
   const request = requests[fn.id];
   assert.ok(request, `${fn.id}: add its documented unauthenticated request to this test`);
-  const runtime = await functionRuntime(standIns.template, fn, {
+  const runtime = await functionRuntime(fn, {
     region: standIns.config.region,
     quiet: true,
     envVars: { Parameters: standIns.functionEnv },
@@ -110,7 +110,7 @@ describe('every function in its own runtime, with exactly its template environme
       assert.ok(request);
       const names = Object.keys(fn.environment);
       const variants = [fn.environment, ...names.map((name) => without(fn.environment, name))];
-      const [baseline, ...outcomes] = await checkVariants(standIns.template, fn, variants, {
+      const [baseline, ...outcomes] = await checkVariants(fn, variants, {
         region: standIns.config.region,
         envVars: { Parameters: standIns.functionEnv },
         event: eventFor(request.event),
@@ -131,8 +131,14 @@ describe('every function in its own runtime, with exactly its template environme
         failures.push(`${fn.id}.${name}`);
       }
     }
-    // The experiment the issue names, so the sweep cannot silently stop covering it. (The callback
-    // answers without IDENTITY_POOL_ID and skips GetId; sign-in.test.ts checks it records the identity id.)
-    assert.ok(failures.includes('SessionFunction.USER_POOL_CLIENT_ID'), failures.join(', '));
+    // The experiment the issue names, and one for every HTTP function, so the sweep cannot silently stop
+    // covering them. (SessionFunction no longer declares USER_POOL_CLIENT_ID: it never reads it.)
+    assert.ok(failures.includes('CallbackFunction.IDENTITY_POOL_ID'), failures.join(', '));
+    for (const fn of functions.filter((f) => f.id !== 'PreTokenGenerationFunction')) {
+      assert.ok(
+        failures.some((f) => f.startsWith(`${fn.id}.`)),
+        `${fn.id} requires a variable: ${failures.join(', ')}`,
+      );
+    }
   });
 });

@@ -51,7 +51,7 @@ describe('esbuild gets exactly the template’s BuildProperties', () => {
 
   it('bundles carry no code the template does not ask for (no createRequire banner), and load as ESM', async () => {
     for (const fn of functions) {
-      const artifact = await functionArtifact(resolver, fn);
+      const artifact = await functionArtifact(fn);
       const bundle = readFileSync(artifact.moduleFile, 'utf8');
       const banner = (fn.buildProperties.Banner as string[] | undefined) ?? [];
       if (banner.length === 0) assert.doesNotMatch(bundle.slice(0, 200), /createRequire/, fn.id);

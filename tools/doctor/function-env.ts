@@ -32,7 +32,7 @@ export async function checkFunctionEnvironments(
   for (const fn of lambdaFunctions(resolver)) {
     const list = new FindingList('config', fn.id);
     try {
-      const [outcome] = await checkVariants(resolver, fn, [fn.environment], {
+      const [outcome] = await checkVariants(fn, [fn.environment], {
         region,
         envVars: { Parameters: values },
       });
