@@ -175,9 +175,9 @@ export function readOverrides(
 }
 
 /** How long Cognito waits for each attempt (cognito-user-pools-working-with-lambda-triggers). */
-export const COGNITO_WAIT_MS = 5000;
+const COGNITO_WAIT_MS = 5000;
 /** Attempts before Cognito gives up on a trigger that does not answer. */
-export const COGNITO_ATTEMPTS = 3;
+const COGNITO_ATTEMPTS = 3;
 
 /** A failed invocation, with the text Cognito puts in `error_description`. */
 export function triggerFailure(message: string): SignInError {
@@ -220,6 +220,7 @@ export class TriggerRunner {
       region: options.region,
       quiet: options.quiet,
       ...(options.envVars ? { envVars: { [config.functionLogicalId]: options.envVars } } : {}),
+      ...(options.output ? { output: options.output } : {}),
     });
     this.runtime.catch(() => {});
   }

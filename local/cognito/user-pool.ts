@@ -164,6 +164,7 @@ export async function startUserPoolStandIn(options: UserPoolStandInOptions): Pro
           quiet,
           ...(options.triggerWaitMs === undefined ? {} : { waitMs: options.triggerWaitMs }),
           ...(options.triggerEnvironment ? { envVars: { ...options.triggerEnvironment } } : {}),
+          ...(options.triggerOutput ? { output: options.triggerOutput } : {}),
         });
   const log = (message: string, context?: Record<string, unknown>): void => {
     if (!quiet) console.error(`user pool stand-in: ${message}`, context ?? '');

@@ -37,6 +37,8 @@ export interface RuntimeOptions {
   quiet: boolean;
   /** Hostname → address entries, like `sam local --add-host`. */
   hosts?: Record<string, string>;
+  /** Receives the function's stdout lines when quiet. */
+  output?: (line: string) => void;
 }
 
 interface Pending {
@@ -132,7 +134,10 @@ export class FunctionRuntime {
       createInterface({ input: child.stdout }).on('line', (line) => {
         const mark = line.indexOf(FLUSH_MARK);
         const text = mark < 0 ? line : line.slice(0, mark);
-        if (!quiet && (mark < 0 || text !== '')) process.stdout.write(`${text}\n`);
+        if (mark < 0 || text !== '') {
+          if (!quiet) process.stdout.write(`${text}\n`);
+          else this.options.output?.(`${text}\n`);
+        }
         if (mark < 0) return;
         const id = Number(line.slice(mark + FLUSH_MARK.length));
         const p = pending.get(id);
@@ -232,6 +237,7 @@ export interface StartOptions {
   envVars?: EnvOptions['envVars'];
   quiet: boolean;
   hosts?: Record<string, string>;
+  output?: (line: string) => void;
 }
 
 /** Builds the function's artifact (cached) and returns its runtime, not yet started. */
@@ -247,6 +253,7 @@ export async function functionRuntime(fn: LambdaFunction, options: StartOptions)
     timeoutMs: fn.timeoutSeconds * 1000,
     quiet: options.quiet,
     ...(options.hosts ? { hosts: options.hosts } : {}),
+    ...(options.output ? { output: options.output } : {}),
   });
 }
 
