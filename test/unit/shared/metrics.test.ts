@@ -40,6 +40,25 @@ const keys = () => {
 };
 
 describe('metrics.ts events', () => {
+  it('writes nothing to stderr: dimension sets sharing a key are on purpose, not worth a warning per line', async () => {
+    const written: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      return true;
+    }) as typeof process.stderr.write;
+    try {
+      await upstreamCall('GetId', async () => 1);
+      recordSignIn('failed', 'IduraTest', 'state_mismatch');
+      recordResponse('GET /credentials', 502, 'upstream_error');
+      recordTriggerDecision('Idura', 'normalized');
+    } finally {
+      process.stderr.write = write;
+    }
+    assert.deepEqual(written, []);
+    assert.ok(keys().length > 0, 'the metrics were written');
+  });
+
   it('a sign-in step: the service total and the provider (and reason) split', () => {
     recordSignIn('started', 'IDmeSandbox');
     recordSignIn('failed', 'IduraTest', 'state_mismatch');
