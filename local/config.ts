@@ -10,6 +10,12 @@ export interface LocalConfig {
   region: string;
   host: string;
   publicHost: string;
+  /**
+   * Host name of the Cognito user pool and identity pool stand-ins in every URL (issuer, hosted UI,
+   * Cognito Identity endpoint); default publicHost. `npm run start:stand-ins` uses cognito.localhost,
+   * a name the browser and the sam local containers (--add-host) both resolve (README, sam local).
+   */
+  cognitoHost?: string;
   ports: { api: number; userPool: number; identityPool: number; idme: number; idura: number };
   userPoolId: string;
   identityPoolId: string;
@@ -74,10 +80,11 @@ export function ephemeralConfig(apiPort: number, overrides: Partial<LocalConfig>
 
 export function readLocalConfigFile(
   path = join(import.meta.dirname, '..', 'local.config.json'),
+  base: Partial<Omit<LocalConfig, 'publicBaseUrl' | 'frontendOrigins'>> = {},
 ): LocalConfig {
-  if (!existsSync(path)) return localConfig();
+  if (!existsSync(path)) return localConfig(base);
   try {
-    return localConfig(JSON.parse(readFileSync(path, 'utf8')));
+    return localConfig({ ...base, ...JSON.parse(readFileSync(path, 'utf8')) });
   } catch (error) {
     throw new Error(`${path} is not valid JSON: ${(error as Error).message}`);
   }

@@ -46,6 +46,8 @@ export interface OfflineStack extends StandIns {
 export interface StackOptions {
   /** Overrides of environment variables for the functions (e.g. a shorter clock skew in a test). */
   functionEnv?: Record<string, string>;
+  /** Hostname → address entries for the function runtimes, like `sam local --add-host`. */
+  functionHosts?: Record<string, string>;
   /** Clock of the stand-ins (epoch ms); the stack's own clock (real time + its offset) by default. */
   now?: () => number;
   quiet?: boolean;
@@ -65,10 +67,11 @@ export async function startStandIns(config: LocalConfig, options: StackOptions =
     const redirect = (base: string) => [`${base}/oauth2/idpresponse`];
     // The user pool stand-in must exist before the IdPs know its redirect URI; its port is fixed
     // (or chosen) first and the upstreams are attached once the IdPs are listening.
+    const cognitoHost = config.cognitoHost ?? config.publicHost;
     const userPool = await startUserPoolStandIn({
       port: config.ports.userPool,
       host: config.host,
-      publicHost: config.publicHost,
+      publicHost: cognitoHost,
       region: config.region,
       userPoolId: config.userPoolId,
       template,
@@ -126,7 +129,7 @@ export async function startStandIns(config: LocalConfig, options: StackOptions =
     const identityPool = await startIdentityPoolStandIn({
       port: config.ports.identityPool,
       host: config.host,
-      publicHost: config.publicHost,
+      publicHost: cognitoHost,
       region: config.region,
       identityPoolId: config.identityPoolId,
       providers: [
@@ -134,7 +137,8 @@ export async function startStandIns(config: LocalConfig, options: StackOptions =
           providerName: userPool.loginsKey,
           issuer: userPool.issuer,
           clientIds: [config.appClient.clientId],
-          jwksUri: userPool.jwksUri,
+          // Fetched from this process: the pool's own address, whatever name the URLs carry.
+          jwksUri: localUrl(userPool.jwksUri, config.host),
           serverSideTokenCheck: poolSettings.serverSideTokenCheck,
         },
       ],
@@ -190,6 +194,7 @@ export async function startOfflineStack(
         return (req: IncomingMessage, res: ServerResponse) =>
           metricsPage(standIns.metrics, req, res) || demo(req, res);
       })(),
+      ...(options.functionHosts ? { hosts: options.functionHosts } : {}),
       quiet: options.quiet ?? true,
     });
     return {
@@ -249,4 +254,11 @@ function metricsPage(metrics: MetricsCollector, req: IncomingMessage, res: Serve
   res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
   res.end(body);
   return true;
+}
+
+/** `url` at the address the stand-ins listen on (loopback when they listen on every interface). */
+function localUrl(url: string, host: string): string {
+  const local = new URL(url);
+  local.hostname = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  return local.href;
 }

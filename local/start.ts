@@ -9,7 +9,11 @@ import { type StandIns, startOfflineStack, startStandIns } from './stack.ts';
 
 // --stand-ins-only: everything but the API, for `sam local start-api --env-vars env.json`.
 const standInsOnly = process.argv.includes('--stand-ins-only');
-const config = readLocalConfigFile();
+// Under sam local the function containers reach the Cognito stand-ins through Docker's bridge, by a
+// name the browser resolves too (README, "sam local start-api"); local.config.json may say otherwise.
+const config = standInsOnly
+  ? readLocalConfigFile(undefined, { host: '0.0.0.0', cognitoHost: 'cognito.localhost' })
+  : readLocalConfigFile();
 let stack: StandIns & { api?: LocalApi };
 try {
   stack = standInsOnly
@@ -43,7 +47,7 @@ const lines = [
   '',
   api
     ? `Open ${api.url}/ and sign in with a test identity. Ctrl-C stops everything.`
-    : `Now run: sam build && sam local start-api --env-vars env.json --docker-network host --port ${config.ports.api}`,
+    : `Now run: npm run sam:local${config.ports.api === 3000 ? '' : ` -- --port ${config.ports.api}`}   (sam build && sam local start-api --env-vars env.json --add-host ${config.cognitoHost ?? config.publicHost}:host-gateway)`,
   '',
 ];
 console.log(lines.join('\n'));

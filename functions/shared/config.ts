@@ -99,8 +99,18 @@ export class EnvReader {
   }
 }
 
+/**
+ * Loopback names, where plain http is allowed (local runs only): `localhost` and its subdomains
+ * (reserved for loopback by RFC 6761 section 6.3, never a public name; `sam local` maps one to the
+ * Docker host with --add-host, see README), `[::1]` and 127.0.0.0/8.
+ */
 export function isLoopback(hostname: string): boolean {
-  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+  return (
+    hostname === 'localhost' ||
+    /^[a-z0-9-]+(\.[a-z0-9-]+)*\.localhost$/.test(hostname) ||
+    hostname === '[::1]' ||
+    /^127\.\d+\.\d+\.\d+$/.test(hostname)
+  );
 }
 
 const regionPattern = /^[a-z]{2}(-[a-z]+)+-\d$/;

@@ -40,7 +40,10 @@ export class Browser {
     if (cookie) headers.set('cookie', cookie);
     if (form) headers.set('content-type', 'application/x-www-form-urlencoded');
     this.visited.push(target.href);
-    const response = await fetch(target, {
+    // Browsers resolve every *.localhost name to loopback themselves (RFC 6761 section 6.3).
+    const connectTo = new URL(target);
+    if (connectTo.hostname.endsWith('.localhost')) connectTo.hostname = '127.0.0.1';
+    const response = await fetch(connectTo, {
       redirect: 'manual',
       ...rest,
       method: rest.method ?? (form ? 'POST' : 'GET'),

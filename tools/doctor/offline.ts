@@ -43,10 +43,11 @@ export function targetsFromStack(stack: StandIns & { api?: { url: string } }): O
  * the way local/stack.ts builds it (startStandIns), since a running stack cannot be asked for it.
  */
 export function targetsFromConfig(config: LocalConfig): OfflineTargets {
-  const at = (port: number) => `http://${config.publicHost}:${port}`;
-  const userPoolUrl = at(config.ports.userPool);
+  const at = (port: number, host = config.publicHost) => `http://${host}:${port}`;
+  const cognitoHost = config.cognitoHost ?? config.publicHost;
+  const userPoolUrl = at(config.ports.userPool, cognitoHost);
   const userPoolIssuer = `${userPoolUrl}/${config.userPoolId}`;
-  const identityPoolUrl = at(config.ports.identityPool);
+  const identityPoolUrl = at(config.ports.identityPool, cognitoHost);
   return {
     config,
     apiUrl: config.publicBaseUrl,

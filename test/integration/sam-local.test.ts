@@ -1,0 +1,100 @@
+/**
+ * The `npm run sam:local` layout, offline: the Cognito stand-ins are named cognito.localhost (what the
+ * browser and the function containers both resolve), and the functions reach them only through a
+ * mapping like `sam local --add-host cognito.localhost:host-gateway` (this machine does not resolve the
+ * name otherwise). A sign-in with each provider, and a session's /credentials, complete.
+ */
+import assert from 'node:assert/strict';
+import { lookup } from 'node:dns/promises';
+import { after, before, describe, it } from 'node:test';
+import { isLoopback } from '../../functions/shared/config.ts';
+import { ephemeralConfig } from '../../local/config.ts';
+import { freePort } from '../../local/net.ts';
+import { type OfflineStack, startOfflineStack } from '../../local/stack.ts';
+import { Browser } from '../helpers/web.ts';
+
+const cognitoHost = 'cognito.localhost';
+let stack: OfflineStack;
+
+before(async () => {
+  stack = await startOfflineStack(ephemeralConfig(await freePort(), { cognitoHost }), {
+    quiet: true,
+    functionHosts: { [cognitoHost]: '127.0.0.1' },
+  });
+});
+after(() => stack?.close());
+
+async function signIn(provider: string, identity: string): Promise<Browser> {
+  const browser = new Browser();
+  const { url } = await browser.navigate(`${stack.api.url}/auth/login?provider=${provider}&return_to=/`, {
+    identity,
+    stopAt: stack.api.url,
+  });
+  assert.equal(url.href, `${stack.api.url}/`, `${provider}: the sign-in came back to return_to`);
+  return browser;
+}
+
+describe('sam local layout: Cognito stand-ins named cognito.localhost', () => {
+  it('gives the functions only cognito.localhost URLs for Cognito, never a loopback address', () => {
+    for (const [id, runtime] of stack.api.functions) {
+      for (const name of ['USER_POOL_ISSUER', 'COGNITO_DOMAIN_URL', 'COGNITO_IDENTITY_ENDPOINT']) {
+        const value = runtime.environment[name];
+        if (value === undefined) continue;
+        assert.equal(new URL(value).hostname, cognitoHost, `${id} ${name}=${value}`);
+      }
+    }
+    assert.equal(new URL(stack.userPool.issuer).hostname, cognitoHost, 'the ID token issuer');
+  });
+
+  it('relies on the --add-host style mapping: the name does not resolve here by itself', async (t) => {
+    const resolved = await lookup(cognitoHost).then(
+      () => true,
+      () => false,
+    );
+    // Where the system resolves *.localhost itself (systemd-resolved), this proves nothing more.
+    if (resolved) t.skip('this machine resolves *.localhost itself');
+    else assert.equal(resolved, false);
+  });
+
+  it('signs in with ID.me and with Idura, and trades the session for credentials', async () => {
+    for (const [provider, identity] of [
+      ['IDmeSandbox', 'veteran'],
+      ['IduraTest', 'mitid'],
+    ] as const) {
+      const browser = await signIn(provider, identity);
+      const response = await browser.request(`${stack.api.url}/credentials`, {
+        method: 'POST',
+        headers: { origin: stack.api.url, accept: 'application/json' },
+      });
+      assert.equal(response.status, 200, `${provider}: ${await response.clone().text()}`);
+      assert.match(((await response.json()) as { AccessKeyId: string }).AccessKeyId, /^ASIA/);
+    }
+  });
+});
+
+describe('plain http only for loopback names', () => {
+  it('accepts localhost, its subdomains and 127/8, and refuses everything else', () => {
+    for (const host of [
+      'localhost',
+      'cognito.localhost',
+      'a.b.localhost',
+      '127.0.0.1',
+      '127.1.2.3',
+      '[::1]',
+    ]) {
+      assert.equal(isLoopback(host), true, host);
+    }
+    for (const host of [
+      'localhost.evil.example',
+      'cognito.localhost.evil.example',
+      'evillocalhost',
+      'example.com',
+      '10.0.0.1',
+      '172.17.0.1',
+      '192.168.1.1',
+      '',
+    ]) {
+      assert.equal(isLoopback(host), false, host);
+    }
+  });
+});
