@@ -11,7 +11,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import type { Context } from 'aws-lambda';
 import { createLocalJWKSet } from 'jose';
 import { createIdentityClient } from '#broker';
-import { apiEvent } from '../test/helpers/events.ts';
+import { apiEvent } from '../local/fixtures.ts';
 import {
   type CallCounter,
   fakeFetch,

@@ -20,8 +20,8 @@ import {
   startSession,
 } from '#broker';
 import { repoRoot } from '../local/api.ts';
+import { realisticRefreshToken } from '../local/fixtures.ts';
 import { readTemplate } from '../local/template.ts';
-import { realisticRefreshToken } from '../test/helpers/user-pool.ts';
 import type { InProcessInput, Timings } from './in-process-child.ts';
 import { buildBaselines, buildTemplateFunctions, outRoot } from './lib/build.ts';
 import { type ColdCase, measureColdStarts } from './lib/cold-start.ts';

@@ -16,7 +16,7 @@ import {
   startSession,
 } from '#broker';
 import { repoRoot } from '../../local/api.ts';
-import { apiEvent } from '../../test/helpers/events.ts';
+import { apiEvent } from '../../local/fixtures.ts';
 import { benchCookieKeys, benchFrontend, deployedEnv, functionEnv, type Upstreams } from './upstreams.ts';
 
 export interface FirstRequest {

@@ -18,9 +18,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { promisify } from 'node:util';
 import type { JWK } from 'jose';
 import { type IdentityPoolStandIn, startIdentityPoolStandIn } from '../../local/cognito/identity-pool.ts';
+import { canonicalIdmeClaims, cognitoIdClaimsFor, realisticRefreshToken } from '../../local/fixtures.ts';
 import { closeServer, listen } from '../../local/net.ts';
-import { cognitoIdClaims } from '../../test/helpers/tokens.ts';
-import { canonicalIdmeClaims, realisticRefreshToken } from '../../test/helpers/user-pool.ts';
 
 const benchRegion = 'us-east-1';
 const benchPoolId = 'us-east-1_BenchPool1';
@@ -61,8 +60,7 @@ export function createSigner(issuer: string, key?: { privateKeyPem: string; kid:
     async idToken(overrides = {}) {
       const now = Math.floor(Date.now() / 1000);
       const claims = {
-        ...cognitoIdClaims(issuer, now),
-        aud: benchClientId,
+        ...cognitoIdClaimsFor({ issuer, clientId: benchClientId, userPoolId: benchPoolId }, now),
         ...canonicalIdmeClaims,
         at_hash: randomUUID().replaceAll('-', '').slice(0, 22),
         ...overrides,

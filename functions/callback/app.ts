@@ -8,13 +8,15 @@ import { createTokenEndpoint } from '../shared/auth/token-endpoint.ts';
 import { BoundedCache } from '../shared/bounded-cache.ts';
 import { type IdentityClient, identityClientFor } from '../shared/clients.ts';
 import { type HttpEvent, type HttpResult, invocationLog, middyOptions, requestIdOf } from '../shared/http.ts';
-import { log } from '../shared/log.ts';
+import { log as containerLog, type Logger } from '../shared/log.ts';
 import { createIdTokenVerifier } from '../shared/oidc/verify.ts';
 import type { FetchLike } from '../shared/upstream-http.ts';
 import type { CallbackFunctionConfig } from './config.ts';
 
 export interface CallbackHandlerDeps {
   config: CallbackFunctionConfig;
+  /** Default: the container's logger. */
+  log?: Logger;
   secrets?: AuthSecrets;
   fetch?: FetchLike;
   identityClient?: IdentityClient;
@@ -25,6 +27,7 @@ export interface CallbackHandlerDeps {
 /** GET /auth/callback: Cognito's redirect after sign-in; sets the session and sends the browser on. */
 export function createHandler({
   config,
+  log = containerLog,
   fetch = globalThis.fetch,
   now = Date.now,
   ...deps

@@ -13,13 +13,15 @@ import {
   json,
   middyOptions,
 } from '../shared/http.ts';
-import { log } from '../shared/log.ts';
+import { log as containerLog, type Logger } from '../shared/log.ts';
 import { createIdTokenVerifier } from '../shared/oidc/verify.ts';
 import type { FetchLike } from '../shared/upstream-http.ts';
 import type { CredentialsFunctionConfig } from './config.ts';
 
 export interface CredentialsHandlerDeps {
   config: CredentialsFunctionConfig;
+  /** Default: the container's logger. */
+  log?: Logger;
   identityClient?: IdentityClient;
   /** Without it, keys are fetched over node:https and the token endpoint through global fetch. */
   fetch?: FetchLike;
@@ -29,7 +31,13 @@ export interface CredentialsHandlerDeps {
 }
 
 /** GET|POST /credentials: a bearer ID token, or the session cookie, traded for AWS credentials. */
-export function createHandler({ config, fetch, now = Date.now, ...deps }: CredentialsHandlerDeps) {
+export function createHandler({
+  config,
+  log = containerLog,
+  fetch,
+  now = Date.now,
+  ...deps
+}: CredentialsHandlerDeps) {
   const issue = createCredentialsIssuer({
     identityClient: deps.identityClient ?? identityClientFor(config),
     verifier: createIdTokenVerifier(config, fetch),

@@ -9,18 +9,20 @@ import {
   invocationLog,
   middyOptions,
 } from '../shared/http.ts';
-import { log } from '../shared/log.ts';
+import { log as containerLog, type Logger } from '../shared/log.ts';
 import type { LoginFunctionConfig } from './config.ts';
 
 export interface LoginHandlerDeps {
   config: LoginFunctionConfig;
+  /** Default: the container's logger. */
+  log?: Logger;
   secrets?: AuthSecrets;
   /** Epoch milliseconds. */
   now?: () => number;
 }
 
 /** GET /auth/login?provider=<name>&return_to=<path or URL>: 302 to Cognito's /oauth2/authorize. */
-export function createHandler({ config, now = Date.now, ...deps }: LoginHandlerDeps) {
+export function createHandler({ config, log = containerLog, now = Date.now, ...deps }: LoginHandlerDeps) {
   const secrets = deps.secrets ?? createAuthSecrets(config);
   return middy<HttpEvent, HttpResult>(middyOptions)
     .use(invocationLog(log))

@@ -11,12 +11,14 @@ import {
   json,
   middyOptions,
 } from '../shared/http.ts';
-import { log } from '../shared/log.ts';
+import { log as containerLog, type Logger } from '../shared/log.ts';
 import type { FetchLike } from '../shared/upstream-http.ts';
 import type { LogoutFunctionConfig } from './config.ts';
 
 export interface LogoutHandlerDeps {
   config: LogoutFunctionConfig;
+  /** Default: the container's logger. */
+  log?: Logger;
   secrets?: AuthSecrets;
   fetch?: FetchLike;
   /** Epoch milliseconds. */
@@ -30,6 +32,7 @@ export interface LogoutHandlerDeps {
  */
 export function createHandler({
   config,
+  log = containerLog,
   fetch = globalThis.fetch,
   now = Date.now,
   ...deps

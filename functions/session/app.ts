@@ -11,12 +11,14 @@ import {
   json,
   middyOptions,
 } from '../shared/http.ts';
-import { log } from '../shared/log.ts';
+import { log as containerLog, type Logger } from '../shared/log.ts';
 import type { FetchLike } from '../shared/upstream-http.ts';
 import type { SessionFunctionConfig } from './config.ts';
 
 export interface SessionHandlerDeps {
   config: SessionFunctionConfig;
+  /** Default: the container's logger. */
+  log?: Logger;
   secrets?: AuthSecrets;
   fetch?: FetchLike;
   /** Epoch milliseconds. */
@@ -29,6 +31,7 @@ export interface SessionHandlerDeps {
  */
 export function createHandler({
   config,
+  log = containerLog,
   fetch = globalThis.fetch,
   now = Date.now,
   ...deps

@@ -15,6 +15,7 @@ import {
   jwtVerify,
   SignJWT,
 } from 'jose';
+import { isCognitoOwnedClaim } from '#broker/claim-rules';
 import type { TokenOverrides } from './trigger.ts';
 
 const generateRsa = promisify(generateKeyPair);
@@ -51,38 +52,12 @@ export async function createPoolKeys(): Promise<PoolKeys> {
   return { id, access, refresh: refresh.publicKey, jwks: { keys: [id.publicJwk, access.publicJwk] } };
 }
 
-/** Claims of the ID token that neither attributes nor the trigger may set (§5.2 of the trigger reference). */
-const idTokenOwned = new Set([
-  'acr',
-  'amr',
-  'aud',
-  'at_hash',
-  'auth_time',
-  'azp',
-  'client_id',
-  'device_key',
-  'event_id',
-  'exp',
-  'iat',
-  'identities',
-  'iss',
-  'jti',
-  'nbf',
-  'nonce',
-  'origin_jti',
-  'sub',
-  'token_use',
-  'username',
-  'version',
-]);
-
 function isOwnedClaim(name: string, token: 'id' | 'access', clientId?: string, value?: unknown): boolean {
-  if (name.startsWith('cognito:')) return true;
   // The access token's aud may be set, but only to the app client id.
   if (token === 'access' && name === 'aud') return value !== clientId;
   // The access token's scope changes through scopesToAdd / scopesToSuppress only.
   if (token === 'access' && name === 'scope') return true;
-  return idTokenOwned.has(name);
+  return isCognitoOwnedClaim(name);
 }
 
 /** Attribute values as the ID token carries them: verified flags as booleans, updated_at as a number. */

@@ -2,8 +2,10 @@
  * Real crypto for unit tests: a local issuer with generated keys, tokens signed like Cognito's,
  * and a `fetch` that serves the issuer's JWKS and discovery document without any network.
  */
+
 import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, type JWK, type JWTPayload, SignJWT } from 'jose';
+import { cognitoIdClaimsFor } from '../../local/fixtures.ts';
 
 export const testRegion = 'us-east-1';
 export const testUserPoolId = 'us-east-1_TestPool1';
@@ -87,35 +89,6 @@ export async function createTestIssuer(
   return self;
 }
 
-/** Claims shaped like a Cognito ID token for a user federated from ID.me. */
-export function cognitoIdClaims(issuer = testIssuer, now = Math.floor(Date.now() / 1000)): JWTPayload {
-  return {
-    sub: '44e8b438-a061-70ca-faa7-3d3e93c015cb',
-    aud: testClientId,
-    iss: issuer,
-    token_use: 'id',
-    auth_time: now,
-    iat: now,
-    exp: now + 3600,
-    'cognito:username': 'IDmeSandbox_6400bbf301eb4e6e95ccea7693eced6f',
-    'cognito:groups': [`${testUserPoolId}_IDmeSandbox`],
-    identities: [
-      {
-        userId: '6400bbf301eb4e6e95ccea7693eced6f',
-        providerName: 'IDmeSandbox',
-        providerType: 'OIDC',
-        issuer: null,
-        primary: 'true',
-        dateCreated: String(now * 1000),
-      },
-    ],
-    origin_jti: randomUUID(),
-    jti: randomUUID(),
-    event_id: randomUUID(),
-    idp: 'idme',
-  };
-}
-
 /** The environment the credentials function needs, pointing at the test issuer. */
 export function credentialsEnv(overrides: Record<string, string> = {}): Record<string, string> {
   return {
@@ -126,4 +99,9 @@ export function credentialsEnv(overrides: Record<string, string> = {}): Record<s
     ALLOWED_ORIGINS: 'https://app.example.com',
     ...overrides,
   };
+}
+
+/** A user-pool ID token's claims for an ID.me user of the test pool. */
+export function cognitoIdClaims(issuer = testIssuer, now = Math.floor(Date.now() / 1000)): JWTPayload {
+  return cognitoIdClaimsFor({ issuer, clientId: testClientId, userPoolId: testUserPoolId }, now);
 }

@@ -6,7 +6,11 @@
  * of Cognito's size (~1.7 KB).
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { CompactEncrypt, generateKeyPair, type JWTPayload } from 'jose';
+import { canonicalIdmeClaims, realisticRefreshToken } from '../../local/fixtures.ts';
+
+export { canonicalIdmeClaims, realisticRefreshToken };
+
+import type { JWTPayload } from 'jose';
 import {
   cognitoIdClaims,
   createTestIssuer,
@@ -41,24 +45,6 @@ export function authEnv(overrides: Record<string, string> = {}): Record<string, 
   });
 }
 
-/** Canonical claims as the pre-token-generation trigger adds them for an ID.me veteran (fb-1). */
-export const canonicalIdmeClaims: JWTPayload = {
-  idp: 'idme',
-  idp_env: 'sandbox',
-  idp_sub: '6400bbf301eb4e6e95ccea7693eced6f',
-  given_name: 'GARY',
-  family_name: 'TWINKLE',
-  name: 'GARY TWINKLE',
-  birthdate: '1970-10-10',
-  email: 'Gary.Twinkle@example.com',
-  email_verified: false,
-  assurance: { ial: 'IAL2', aal: 'AAL2', source_acr: 'classic_loa3' },
-  assurance_level: 'IAL2',
-  affiliations: ['military:retiree', 'military:veteran'],
-  affiliation_tags: 'military:retiree military:veteran',
-  claims_schema: 'fb-1',
-};
-
 export interface RecordedRequest {
   url: string;
   authorization: string | undefined;
@@ -89,16 +75,8 @@ export interface FakeUserPool {
   refreshClaims: JWTPayload;
   /** Issue a new refresh token on refresh (rotation). */
   rotateRefreshTokens: boolean;
-}
-
-let refreshKey: Promise<CryptoKey> | undefined;
-
-/** A refresh token like Cognito's: an RSA-OAEP/A256GCM JWE of ~1.78 KB. */
-export async function realisticRefreshToken(): Promise<string> {
-  refreshKey ??= generateKeyPair('RSA-OAEP', { modulusLength: 2048 }).then((k) => k.publicKey);
-  return new CompactEncrypt(randomBytes(1010))
-    .setProtectedHeader({ cty: 'JWT', enc: 'A256GCM', alg: 'RSA-OAEP' })
-    .encrypt(await refreshKey);
+  /** Makes the pool know a refresh token it did not issue (a sample event's), for a user with `claims`. */
+  acceptRefreshToken(token: string, claims: JWTPayload): void;
 }
 
 /** client_secret_basic as RFC 6749 §2.3.1 has it: id and secret form-encoded, then base64. */
@@ -231,6 +209,9 @@ export async function createFakeUserPool(): Promise<FakeUserPool> {
     idTokenLifetimeSeconds: 3600,
     refreshClaims: {},
     rotateRefreshTokens: false,
+    acceptRefreshToken(token, claims) {
+      sessions.set(token, { claims, originJti: randomUUID() });
+    },
     setFault(value) {
       fault = value;
     },

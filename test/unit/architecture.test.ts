@@ -2,7 +2,9 @@
  * Import direction, checked on every import (static, `import type` and dynamic):
  * - functions/ (what is deployed) imports nothing from local/, tools/, bench/, scripts/ or test/, and
  *   never its own tool-facing module functions/index.ts (a function's bundle holds only what it uses);
- * - local/, tools/, bench/ and scripts/ import functions/ only through functions/index.ts (`#broker`);
+ * - local/, tools/, bench/ and scripts/ import functions/ only through its exported modules, the
+ *   targets of package.json "imports": functions/index.ts (`#broker`) and the dependency-free
+ *   claims/privacy.ts (`#broker/claim-rules`, which the offline stack loads before any logger);
  * - functions/shared/ imports no function folder, and shared/config.ts nothing of shared/auth/.
  */
 import assert from 'node:assert/strict';
@@ -39,6 +41,11 @@ function importsOf(file: string): string[] {
   });
 }
 
+/** The modules of functions/ that local/, tools/, bench/ and scripts/ may import. */
+const exported = new Set(
+  Object.values(packageImports).map((target) => relative(repoRoot, resolve(repoRoot, target))),
+);
+
 const edges = ['functions', 'local', 'tools', 'bench', 'scripts', 'test'].flatMap((dir) =>
   sourceFiles(dir).flatMap((from) => importsOf(from).map((to) => ({ from, to }))),
 );
@@ -60,13 +67,19 @@ describe('import direction', () => {
     assert.deepEqual(show(wrong), []);
   });
 
-  it('local/, tools/, bench/ and scripts/ reach functions/ only through functions/index.ts', () => {
+  it("local/, tools/, bench/ and scripts/ reach functions/ only through package.json's exported modules", () => {
+    assert.ok(exported.has('functions/index.ts'));
     const wrong = edges.filter(
       (e) =>
         ['local', 'tools', 'bench', 'scripts'].includes(top(e.from) ?? '') &&
         top(e.to) === 'functions' &&
-        e.to !== 'functions/index.ts',
+        !exported.has(e.to),
     );
+    assert.deepEqual(show(wrong), []);
+  });
+
+  it('nothing outside test/ imports test/ (the bench shares fixtures through local/fixtures.ts)', () => {
+    const wrong = edges.filter((e) => top(e.from) !== 'test' && top(e.to) === 'test');
     assert.deepEqual(show(wrong), []);
   });
 

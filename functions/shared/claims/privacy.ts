@@ -91,7 +91,7 @@ export function isNationalId(value: string): boolean {
  * token. `cognito:groups`, `cognito:roles` and `cognito:preferred_role` change through
  * `groupOverrideDetails`; `scope` through `scopesToAdd`/`scopesToSuppress`.
  */
-const cognitoOwnedClaims = new Set([
+const cognitoOwnedClaims: ReadonlySet<string> = new Set([
   'acr',
   'amr',
   'aud',

@@ -15,11 +15,12 @@ import * as session from '../../../functions/session/app.ts';
 import { parseSessionFunctionConfig } from '../../../functions/session/config.ts';
 import { deriveKeyring } from '../../../functions/shared/auth/cookies.ts';
 import type { HttpResult } from '../../../functions/shared/http.ts';
+import { createLogger } from '../../../functions/shared/log.ts';
 import { apiEvent, lambdaContext } from '../../helpers/events.ts';
 import { authEnv, type FakeUserPool, testCookieKeys, testFrontend } from '../../helpers/user-pool.ts';
 
-// The broker's log (functions/shared/log.ts) reads its level once; these tests want only errors.
-process.env.LOG_LEVEL ??= 'error';
+/** Errors only, as the tests read the answers rather than the log. */
+const quietLog = createLogger({ level: 'error' });
 
 const functions = {
   login: { app: login, parse: parseLoginConfig },
@@ -44,6 +45,7 @@ export function configured<K extends keyof Functions>(name: K, env: Record<strin
     createHandler: (deps: DepsOf<K> = {} as DepsOf<K>) =>
       (app.createHandler as (deps: object) => ReturnType<Functions[K]['app']['createHandler']>)({
         config,
+        log: quietLog,
         ...deps,
       }),
   };
