@@ -22,8 +22,6 @@ interface Tally {
   skipped: number;
   /** Sum of the top-level tests' and suites' durations. */
   inTestsMs: number;
-  first: number;
-  last: number;
 }
 
 interface TestEvent {
@@ -50,7 +48,7 @@ export default async function* perFolder(source: AsyncIterable<TestEvent>): Asyn
     const folder = folderOf(file);
     let t = tallies.get(folder);
     if (t === undefined) {
-      t = { tests: 0, failed: 0, skipped: 0, inTestsMs: 0, first: Date.now(), last: Date.now() };
+      t = { tests: 0, failed: 0, skipped: 0, inTestsMs: 0 };
       tallies.set(folder, t);
     }
     return t;
@@ -61,7 +59,6 @@ export default async function* perFolder(source: AsyncIterable<TestEvent>): Asyn
     if (event.type === 'test:start') tally(file);
     if (event.type !== 'test:pass' && event.type !== 'test:fail') continue;
     const t = tally(file);
-    t.last = Date.now();
     if (event.data.nesting === 0) t.inTestsMs += event.data.details?.duration_ms ?? 0;
     if (event.data.details?.type === 'suite') continue;
     t.tests += 1;
@@ -73,7 +70,7 @@ export default async function* perFolder(source: AsyncIterable<TestEvent>): Asyn
     .map(([prefix, name]) => {
       const t = tallies.get(prefix) as Tally;
       const passed = t.tests - t.failed - t.skipped;
-      return `  ${`${prefix}/`.padEnd(20)} ${name.padEnd(25)} ${String(t.tests).padStart(5)} tests  ${String(passed).padStart(5)} passed  ${String(t.failed).padStart(3)} failed  ${String(t.skipped).padStart(3)} skipped  ${seconds(t.last - t.first).padStart(8)} wall  ${seconds(t.inTestsMs).padStart(8)} in tests`;
+      return `  ${`${prefix}/`.padEnd(20)} ${name.padEnd(25)} ${String(t.tests).padStart(5)} tests  ${String(passed).padStart(5)} passed  ${String(t.failed).padStart(3)} failed  ${String(t.skipped).padStart(3)} skipped  ${seconds(t.inTestsMs).padStart(8)}`;
     });
-  yield `\nTests by folder (files run in parallel: "wall" is first start to last end; "in tests" sums each file's top-level tests):\n${rows.join('\n')}\n`;
+  yield `\nTests by folder (time: the folder's top-level tests and suites, summed over its files, which run in parallel):\n${rows.join('\n')}\n`;
 }

@@ -1,10 +1,9 @@
 import middy from '@middy/core';
-import { audit, reasonOf } from '../shared/auth/audit.ts';
+import { credentialsRequest } from '../shared/auth/credentials-request.ts';
 import { type AuthSecrets, createAuthSecrets } from '../shared/auth/secrets.ts';
-import { providerOf } from '../shared/auth/session.ts';
 import { createSessionPath } from '../shared/auth/session-credentials.ts';
 import { type IdentityClient, identityClientFor } from '../shared/clients.ts';
-import { bearerToken, createCredentialsIssuer, toCredentialsResponse } from '../shared/credentials.ts';
+import { createCredentialsIssuer, toCredentialsResponse } from '../shared/credentials.ts';
 import {
   errorResponses,
   type HttpEvent,
@@ -58,28 +57,7 @@ export function createHandler({
     .use(invocationLog(log))
     .use(errorResponses(log))
     .handler(async (event) => {
-      const viaSession = sessions?.presentedBy(event) === true;
-      const via = viaSession ? 'session' : 'bearer';
-      try {
-        const { issued, provider, cookies } =
-          sessions && viaSession
-            ? await sessions.credentials(event)
-            : await issue(bearerToken(event, { sessions: sessions !== undefined })).then((issued) => ({
-                issued,
-                provider: providerOf(issued.claims),
-                cookies: [],
-              }));
-        const reason = issued.cached ? 'cached' : undefined;
-        audit(log, 'credentials', 'success', {
-          identityId: issued.identityId,
-          provider,
-          reason,
-          via,
-        });
-        return { ...json(200, toCredentialsResponse(issued)), ...(cookies.length ? { cookies } : {}) };
-      } catch (error) {
-        audit(log, 'credentials', 'failure', { reason: reasonOf(error), via });
-        throw error;
-      }
+      const { issued, cookies } = await credentialsRequest(event, { issue, sessions, log });
+      return { ...json(200, toCredentialsResponse(issued)), ...(cookies.length ? { cookies } : {}) };
     });
 }

@@ -122,9 +122,8 @@ export function createAuthSecrets(
       return secret;
     },
     async cookieKeyring() {
-      if (plainKeyring !== undefined) return plainKeyring;
       const setting = config.cookieKeys;
-      if (setting.source !== 'secrets-manager') throw new Error('unreachable');
+      if (setting.source === 'environment') return plainKeyring ?? deriveKeyring(setting.value);
       const raw = await reader(setting.secretId);
       if (derived?.raw === raw) return derived.keyring;
       let parsed: unknown;

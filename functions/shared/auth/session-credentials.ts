@@ -162,15 +162,7 @@ export async function credentialsForSession(
   session: Session,
   deps: SessionCredentialsDeps,
 ): Promise<SessionCredentials> {
-  const fields = { provider: session.provider, identityId: session.identityId };
-  let tokens: Awaited<ReturnType<TokenEndpoint['refresh']>>;
-  try {
-    tokens = await deps.tokenEndpoint.refresh(session.refreshToken);
-  } catch (error) {
-    audit(deps.log, 'refresh', 'failure', { ...fields, reason: reasonOf(error) });
-    throw error;
-  }
-  audit(deps.log, 'refresh', 'success', fields);
+  const tokens = await refreshAudited(session, deps);
   // Refused before the identity pool is asked (the unverified `sub` can only refuse): credentials are
   // never minted for someone other than the session's user. Checked again on the verified claims.
   const claimedSub = unverifiedSub(tokens.idToken);
@@ -223,19 +215,32 @@ export async function confirmSession(
   session: Session,
   deps: Pick<SessionCredentialsDeps, 'tokenEndpoint' | 'log'>,
 ): Promise<Session | undefined> {
-  const fields = { provider: session.provider, identityId: session.identityId };
   let tokens: Awaited<ReturnType<TokenEndpoint['refresh']>>;
   try {
-    tokens = await deps.tokenEndpoint.refresh(session.refreshToken);
+    tokens = await refreshAudited(session, deps);
   } catch (error) {
-    audit(deps.log, 'refresh', 'failure', { ...fields, reason: reasonOf(error) });
     if (error instanceof InvalidTokenError) return undefined;
     throw error;
   }
-  audit(deps.log, 'refresh', 'success', fields);
   const claimedSub = unverifiedSub(tokens.idToken);
   if (claimedSub !== undefined && claimedSub !== session.sub) return undefined;
   return tokens.refreshToken === undefined
     ? session
     : refreshedSession(session, { refreshToken: tokens.refreshToken });
+}
+
+/** The refresh_token grant for a session, with its audit line either way. */
+async function refreshAudited(
+  session: Session,
+  deps: Pick<SessionCredentialsDeps, 'tokenEndpoint' | 'log'>,
+): Promise<Awaited<ReturnType<TokenEndpoint['refresh']>>> {
+  const fields = { provider: session.provider, identityId: session.identityId };
+  try {
+    const tokens = await deps.tokenEndpoint.refresh(session.refreshToken);
+    audit(deps.log, 'refresh', 'success', fields);
+    return tokens;
+  } catch (error) {
+    audit(deps.log, 'refresh', 'failure', { ...fields, reason: reasonOf(error) });
+    throw error;
+  }
 }
