@@ -1,15 +1,16 @@
 /**
- * The broker's metrics, as CloudWatch embedded metric format (EMF) lines on stdout, written by
- * Powertools Metrics (README "Operating it": the catalog, and why this library: it costs a cold start
- * about 4 ms against aws-embedded-metrics' 13 ms). Lambda sends stdout to CloudWatch Logs, which turns
- * each line into metrics (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Lambda.html).
+ * The broker's metrics, as CloudWatch embedded metric format (EMF) lines on stdout: Lambda sends
+ * stdout to CloudWatch Logs, which turns each line into metrics
+ * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html).
+ * Written here rather than by Powertools Metrics (README "Operating it", with the numbers): Powertools
+ * logs a warning for every document whose dimension sets share a dimension (each event here has a
+ * service-wide or coarser set beside its split), and costs more per event and at a cold start.
  *
  * One line per event, written at once: each event has its own dimensions, nothing waits for the end
  * of the invocation, and a timeout cannot lose what was already counted. Every dimension value comes
  * from a fixed list (a provider name of the configuration, a reason code the broker defines, a route
  * of the template), never an identity, a `sub` or free text: anything else becomes `other`.
  */
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { BrokerError, errorCodes } from './errors.ts';
 
 const namespace = 'FederationBroker';
@@ -17,49 +18,33 @@ const namespace = 'FederationBroker';
 /** The dimension `service` of every metric: the stack name in AWS (template.yaml). */
 const service = process.env.POWERTOOLS_SERVICE_NAME || 'federation-broker';
 
-/**
- * Powertools' own warnings, minus one: it warns 'EMF key "x" is defined as both a dimension set and
- * dimension set' whenever two dimension sets of a line share a key, which every line here does on
- * purpose (the same value rolled up at two levels). Left on, that is two stderr lines per upstream
- * call in CloudWatch Logs, and a pipe that buffers them grew the benchmark's RSS by a third.
- */
-const toStderr = (...args: unknown[]) => {
-  process.stderr.write(`${args.map(String).join(' ')}\n`);
-};
-const powertoolsLog = {
-  debug: () => {},
-  info: () => {},
-  error: toStderr,
-  warn: (...args: unknown[]) => {
-    if (typeof args[0] === 'string' && args[0].startsWith('EMF key "')) return;
-    toStderr(...args);
-  },
-};
-
-let emf: Metrics | undefined;
-/** Created on first use, so a module that never records (a unit test of a pure function) costs nothing. */
-function writer(): Metrics {
-  emf ??= new Metrics({ namespace, serviceName: service, logger: powertoolsLog });
-  return emf;
-}
-
 type Dimensions = Record<string, string>;
-type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
+type Unit = 'Count' | 'Milliseconds';
 
 /**
- * Writes one EMF line: `values` under every dimension set in `sets` (each also has `service`).
- * An empty set `{}` gives the service-wide total.
+ * Writes one EMF document: `values` under every dimension set in `sets` (each also has `service`;
+ * an empty set `{}` gives the service-wide total). Counting must never fail a request (the trigger,
+ * above all, must always answer Cognito), so a failure is reported on stderr and dropped.
  */
 function emit(sets: Dimensions[], values: Array<[name: string, unit: Unit, value: number]>): void {
-  const metrics = writer();
   try {
-    for (const set of sets) metrics.addDimensions(set);
-    for (const [name, unit, value] of values) metrics.addMetric(name, unit, value);
-    metrics.publishStoredMetrics();
+    const document: Record<string, unknown> = {
+      _aws: {
+        Timestamp: Date.now(),
+        CloudWatchMetrics: [
+          {
+            Namespace: namespace,
+            Dimensions: sets.map((set) => ['service', ...Object.keys(set)]),
+            Metrics: values.map(([name, unit]) => ({ Name: name, Unit: unit })),
+          },
+        ],
+      },
+      service,
+    };
+    for (const set of sets) Object.assign(document, set);
+    for (const [name, , value] of values) document[name] = value;
+    process.stdout.write(`${JSON.stringify(document)}\n`);
   } catch (error) {
-    // Counting must never fail a request (the trigger, above all, must always answer Cognito).
-    metrics.clearMetrics();
-    metrics.clearDimensions();
     process.stderr.write(`metrics not written: ${(error as Error).message}\n`);
   }
 }
@@ -89,7 +74,7 @@ export function routeDimension(routeKey: string | undefined): string {
   return path !== undefined && /^\/[a-z/_-]{0,40}$/.test(path) ? path : 'unknown';
 }
 
-const one = (name: string): [string, Unit, number] => [name, MetricUnit.Count, 1];
+const one = (name: string): [string, Unit, number] => [name, 'Count', 1];
 
 export type SignInStep = 'started' | 'succeeded' | 'failed';
 
@@ -130,7 +115,7 @@ export function recordTriggerDecision(provider: string | undefined, decision: st
 /** Every HTTP answer: `Responses`, `ServerError` (0 or 1, so its average is the 5xx share) and, from 400 on, `ErrorResponses`. */
 export function recordResponse(routeKey: string | undefined, statusCode: number, error?: string): void {
   const route = routeDimension(routeKey);
-  emit([{ route }], [one('Responses'), ['ServerError', MetricUnit.Count, statusCode >= 500 ? 1 : 0]]);
+  emit([{ route }], [one('Responses'), ['ServerError', 'Count', statusCode >= 500 ? 1 : 0]]);
   if (statusCode >= 400) {
     const code = reasonDimension(error);
     emit([{ error: code }, { route, error: code }], [one('ErrorResponses')]);
@@ -148,7 +133,7 @@ export type UpstreamOutcome = 'ok' | 'refused' | 'throttled' | 'limit_exceeded' 
 function recordUpstream(target: UpstreamTarget, outcome: UpstreamOutcome, milliseconds: number): void {
   emit(
     [{ target }, { target, outcome }, { outcome }],
-    [one('UpstreamCalls'), ['UpstreamLatency', MetricUnit.Milliseconds, Math.round(milliseconds)]],
+    [one('UpstreamCalls'), ['UpstreamLatency', 'Milliseconds', Math.round(milliseconds)]],
   );
 }
 
