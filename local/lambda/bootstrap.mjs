@@ -14,6 +14,8 @@ import { pathToFileURL } from 'node:url';
 
 const { moduleFile, exportName, hosts, clock, clockOffsetMs } = JSON.parse(process.argv[2] ?? '{}');
 const send = (message) => process.send?.(message);
+// The container ends with the runtime that started it, whatever the function left open.
+process.on('disconnect', () => process.exit(0));
 
 if (hosts && Object.keys(hosts).length > 0) {
   const lookup = dns.lookup;

@@ -70,8 +70,9 @@ before(async () => {
 });
 
 after(async () => {
-  await api.close();
+  // The servers first: when a function fails to start there is no API, and they must not keep the file alive.
   closeJwks();
+  await api?.close();
 });
 
 describe('GET /credentials through the SDK fromHttp provider', () => {
