@@ -1,8 +1,7 @@
 import middy from '@middy/core';
 import { type AuthSecrets, createAuthSecrets } from '../shared/auth/secrets.ts';
 import { sessionStatus } from '../shared/auth/session.ts';
-import { confirmSession } from '../shared/auth/session-credentials.ts';
-import type { TokenEndpoint } from '../shared/auth/token-endpoint.ts';
+import { confirmSession, lazyTokenEndpoint } from '../shared/auth/session-credentials.ts';
 import {
   errorResponses,
   type HttpEvent,
@@ -38,13 +37,7 @@ export function createHandler({
 }: SessionHandlerDeps) {
   const secrets = deps.secrets ?? createAuthSecrets(config);
   // oauth4webapi is loaded by the first request with a session: signed-out visits never need it.
-  let tokenEndpoint: Promise<TokenEndpoint> | undefined;
-  const tokenEndpointOnce = () => {
-    tokenEndpoint ??= import('../shared/auth/token-endpoint.ts').then(({ createTokenEndpoint }) =>
-      createTokenEndpoint(config, { clientSecret: () => secrets.clientSecret(), fetch }),
-    );
-    return tokenEndpoint;
-  };
+  const tokenEndpointOnce = lazyTokenEndpoint(config, { secrets, fetch });
   return middy<HttpEvent, HttpResult>(middyOptions)
     .use(invocationLog(log))
     .use(errorResponses(log))

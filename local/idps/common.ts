@@ -32,6 +32,7 @@ import type {
 } from 'oidc-provider';
 import { interactionPolicy, Provider } from 'oidc-provider';
 import { createMemoryAdapter } from 'oidc-provider/lib/adapters/memory_adapter.js';
+import { escapeHtml } from '../cognito/http.ts';
 import { listen } from '../net.ts';
 import type { TestIdentity } from './identities.ts';
 
@@ -426,15 +427,6 @@ function sendHtml(res: ServerResponse, status: number, html: string): void {
     'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'",
   });
   res.end(html);
-}
-
-function escapeHtml(value: string): string {
-  return value
-    .replaceAll('&', '&amp;')
-    .replaceAll('<', '&lt;')
-    .replaceAll('>', '&gt;')
-    .replaceAll('"', '&quot;')
-    .replaceAll("'", '&#39;');
 }
 
 const STYLE = `body{font:16px/1.5 system-ui,sans-serif;margin:0;background:#f4f5f7;color:#1d1f23}

@@ -43,6 +43,23 @@ export interface SessionPath {
 }
 
 /**
+ * The token-endpoint client, created by the first call that needs it: oauth4webapi (and the `fetch` it
+ * loads) is imported then, so requests without a session never pay for it.
+ */
+export function lazyTokenEndpoint(
+  config: Parameters<typeof import('./token-endpoint.ts').createTokenEndpoint>[0],
+  deps: { secrets: Pick<AuthSecrets, 'clientSecret'>; fetch?: FetchLike | undefined },
+): () => Promise<TokenEndpoint> {
+  let tokenEndpoint: Promise<TokenEndpoint> | undefined;
+  return () => {
+    tokenEndpoint ??= import('./token-endpoint.ts').then(({ createTokenEndpoint }) =>
+      createTokenEndpoint(config, { clientSecret: () => deps.secrets.clientSecret(), fetch: deps.fetch }),
+    );
+    return tokenEndpoint;
+  };
+}
+
+/**
  * The session path of /credentials, built once per container. The token-endpoint client (oauth4webapi)
  * is loaded by the first session request: bearer requests, most of the traffic, never need it.
  */
@@ -56,13 +73,7 @@ export function createSessionPath(
   },
 ): SessionPath {
   const spec = cookieSpecs(config).session;
-  let tokenEndpoint: Promise<TokenEndpoint> | undefined;
-  const loadTokenEndpoint = () => {
-    tokenEndpoint ??= import('./token-endpoint.ts').then(({ createTokenEndpoint }) =>
-      createTokenEndpoint(config, { clientSecret: () => deps.secrets.clientSecret(), fetch: deps.fetch }),
-    );
-    return tokenEndpoint;
-  };
+  const loadTokenEndpoint = lazyTokenEndpoint(config, deps);
   return {
     presentedBy: (event) =>
       header(event, 'authorization') === undefined && cookieValues(event, spec.name).some((v) => v !== ''),
