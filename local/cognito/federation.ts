@@ -37,7 +37,7 @@ export interface AuthorizeInput {
   readonly prompt?: string | undefined;
 }
 
-/** Federation failures are reported as `error=invalid_request` with a description (§3, §11). */
+/** Federation failures are reported as `error=invalid_request` with a description. */
 const failure = (description: string, cause?: unknown): SignInError =>
   new SignInError('invalid_request', description, cause === undefined ? undefined : { cause });
 
@@ -100,7 +100,7 @@ export class UpstreamClient {
     url.searchParams.set('scope', input.scope);
     url.searchParams.set('state', input.state);
     url.searchParams.set('nonce', input.nonce);
-    // login_hint is forwarded to OIDC IdPs; every prompt value but none is too (§3).
+    // login_hint is forwarded to OIDC IdPs; every prompt value but none is too.
     if (input.loginHint) url.searchParams.set('login_hint', input.loginHint);
     if (input.prompt && input.prompt !== 'none') url.searchParams.set('prompt', input.prompt);
     return url;
@@ -132,7 +132,7 @@ export class UpstreamClient {
       response = await fetch(doc.token_endpoint, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-        // Cognito authenticates to IdPs with client_secret_post only (§10.1).
+        // Cognito authenticates to IdPs with client_secret_post only.
         body: new URLSearchParams({
           grant_type: 'authorization_code',
           code,

@@ -65,7 +65,7 @@ function appRedirect(
 
 function grantedScopes(requested: string | null, client: AppClient): string[] | undefined {
   const allowed = client.settings.allowedScopes;
-  // Omitted: every scope enabled on the client. Scopes not enabled are ignored (§3).
+  // Omitted: every scope enabled on the client. Scopes not enabled are ignored.
   if (requested === null || requested.trim() === '') return [...allowed];
   const granted = requested
     .split(/\s+/)
@@ -185,7 +185,7 @@ function checkAuthorizeRequest(
   }
   const redirectUri = query.get('redirect_uri') ?? '';
   if (!client.callbackUrls.includes(redirectUri)) {
-    // Exact match, no wildcards; Cognito shows its error page instead of redirecting (§3, §11).
+    // Exact match, no wildcards; Cognito shows its error page instead of redirecting.
     redirect(
       res,
       `${runtime.url}/error?${new URLSearchParams({ error: 'redirect_mismatch', client_id: client.clientId })}`,
@@ -207,7 +207,7 @@ function checkAuthorizeRequest(
   }
   const challenge = query.get('code_challenge') ?? undefined;
   const method = query.get('code_challenge_method') ?? undefined;
-  // PKCE: S256 only; a challenge needs its method and the reverse (§3).
+  // PKCE: S256 only; a challenge needs its method and the reverse.
   if ((challenge === undefined) !== (method === undefined) || (method !== undefined && method !== 'S256')) {
     return refuse('invalid_request');
   }
@@ -232,7 +232,7 @@ export async function authorize(
   const request = checkAuthorizeRequest(runtime, res, query);
   if (request === undefined) return;
   if (query.get('prompt') === 'none') {
-    // Silent sign-in with the hosted-UI session, or login_required (§3, unconfirmed).
+    // Silent sign-in with the hosted-UI session, or login_required (unconfirmed).
     const live = liveSession(runtime, req);
     const user = live === undefined ? undefined : runtime.users.get(live.session.username);
     if (live === undefined || user === undefined) {
@@ -299,7 +299,7 @@ export async function loginPage(
   const live = liveSession(runtime, req);
   const user = live === undefined ? undefined : runtime.users.get(live.session.username);
   if (live !== undefined && user !== undefined) {
-    // A live hosted-UI session signs the user in again without the IdP (§9.5).
+    // A live hosted-UI session signs the user in again without the IdP.
     await completeSignIn(runtime, res, { ...request, user, authTime: live.session.authTime, cookies: [] });
     return;
   }
@@ -421,7 +421,7 @@ export function logout(
     return;
   }
   if (sessionId !== undefined) runtime.sessions.delete(sessionId);
-  // Signed out, then back through the sign-in page (§6).
+  // Signed out, then back through the sign-in page.
   const next = new URLSearchParams();
   for (const name of ['client_id', 'redirect_uri', 'response_type', 'state', 'scope']) {
     const value = query.get(name);

@@ -305,7 +305,7 @@ export async function startIdentityPoolStandIn(
         };
         identities.set(identityId, identity);
       }
-      // Several logins in one call are linked to the one identity (§2).
+      // Several logins in one call are linked to the one identity.
       for (const login of logins) {
         if (!identity.logins.has(loginKey(login))) identity.lastModifiedAt = at;
         identity.logins.add(loginKey(login));

@@ -75,7 +75,7 @@ export class LoginValidator {
         jwks = createRemoteJWKSet(new URL(provider.jwksUri), { timeoutDuration: 5000 });
         this.jwks.set(key, jwks);
       }
-      // Only RSA keys are accepted (§4).
+      // Only RSA keys are accepted.
       await compactVerify(token, jwks, { algorithms: ['RS256', 'RS384', 'RS512'] });
     } catch {
       throw notAuthorized("Invalid login token. Couldn't verify signed token.");

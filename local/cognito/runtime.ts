@@ -109,9 +109,9 @@ export interface PoolRuntime {
 
 export const SESSION_COOKIE = 'cognito_session';
 export const CODE_TTL_MS = 5 * 60_000;
-/** Cognito abandons federated sign-ins not finished within 5 minutes (§8). */
+/** Cognito abandons federated sign-ins not finished within 5 minutes. */
 export const FEDERATION_TTL_MS = 5 * 60_000;
-/** The hosted UI session cookie lives one hour (§9.5). */
+/** The hosted UI session cookie lives one hour. */
 export const SESSION_TTL_MS = 60 * 60_000;
 
 export const seconds = (ms: number): number => Math.floor(ms / 1000);

@@ -34,7 +34,7 @@ class TokenError extends Error {
 }
 
 /**
- * Client authentication by Basic header or client_secret_post (§4). Cognito documents 400 for
+ * Client authentication by Basic header or client_secret_post. Cognito documents 400 for
  * invalid_client at the token endpoint and 401 at the revoke endpoint.
  */
 function authenticateClient(
@@ -53,7 +53,7 @@ function authenticateClient(
   if (client === undefined) throw new TokenError('invalid_client', { status });
   const secret = basic?.secret ?? bodySecret;
   if (client.clientSecret === undefined) {
-    // A secret (or Basic header) for a public client: invalid_client (unconfirmed, §11).
+    // A secret (or Basic header) for a public client: invalid_client (unconfirmed).
     if (secret !== undefined && secret !== '') throw new TokenError('invalid_client', { status });
   } else if (secret === undefined || !safeEqual(secret, client.clientSecret)) {
     throw new TokenError('invalid_client', { status });
@@ -175,7 +175,7 @@ export async function tokenEndpoint(
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
-  // Token answers carry `Access-Control-Allow-Origin: *` (§4).
+  // Token answers carry `Access-Control-Allow-Origin: *`.
   const cors = { 'access-control-allow-origin': '*' };
   if (await applyFault(res, runtime.faults.tokenEndpoint)) return;
   try {
@@ -240,7 +240,7 @@ export async function userInfo(
   }
   const client = runtime.clients.get(String(claims.client_id));
   const readable = (name: string): boolean => client?.settings.readAttributes?.has(name) ?? true;
-  // Values as stored (strings); which attributes depends on the scopes (§5): email and phone give
+  // Values as stored (strings); which attributes depends on the scopes: email and phone give
   // their pairs, profile every readable attribute.
   const body: Record<string, string> = { sub: user.sub };
   for (const [name, value] of Object.entries(user.attributes)) {
@@ -269,7 +269,7 @@ export async function revoke(runtime: PoolRuntime, req: IncomingMessage, res: Se
       // Revokes the refresh token and every access token minted from it (same origin_jti).
       runtime.revokedOrigins.add(session.originJti);
     }
-    // 200 with an empty body, also for a token that was already invalid (§7).
+    // 200 with an empty body, also for a token that was already invalid.
     res.writeHead(200, { 'cache-control': 'no-store' }).end();
   } catch (error) {
     if (!(error instanceof TokenError)) throw error;

@@ -55,7 +55,7 @@ export interface EventInput {
 /** A pre-token-generation event as Cognito sends it for a federated user. */
 export function preTokenEvent(input: EventInput): Record<string, unknown> {
   const { sub, identities, ...mapped } = input.user.attributes;
-  // Every value is a string; `identities` is the JSON array serialised (§9 of the trigger reference).
+  // Every value is a string; `identities` is the JSON array serialised (https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-lambda-pre-token-generation.html).
   const userAttributes: Record<string, string> = {
     sub: sub ?? input.user.sub,
     'cognito:user_status': input.user.status,
@@ -91,7 +91,7 @@ const strings = (value: unknown): string[] =>
 const isPrimitive = (value: unknown): boolean =>
   typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
 
-/** Claims whose ID-token value must not be an object (trigger reference §5.1). */
+/** Claims whose ID-token value must not be an object (https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-lambda-pre-token-generation.html). */
 const noObjectInIdToken = new Set(['phone_number_verified', 'email_verified', 'updated_at', 'address']);
 
 /** Keeps the value types V2/V3 allow; V1 allows strings only. Others are ignored, and named. */
@@ -115,7 +115,7 @@ function allowedClaims(
 }
 
 function groupOverride(value: unknown): GroupOverride | null {
-  // An empty or null groupOverrideDetails removes the groups (trigger reference §5.2).
+  // An empty or null groupOverrideDetails removes the groups (https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-lambda-pre-token-generation.html).
   if (!isObj(value)) return null;
   const groups = strings(value.groupsToOverride);
   if (groups.length === 0 && value.iamRolesToOverride === undefined && value.preferredRole === undefined)

@@ -4,12 +4,12 @@
 //
 // Differences from the real service, on purpose or for lack of documentation:
 // - userinfo answers plain JSON by default. Real ID.me advertises RS256/ES256 user-info signing and
-//   its sample apps verify a signed JWT; whether that is sent to every client is unconfirmed (§4).
+//   its sample apps verify a signed JWT; whether that is sent to every client is unconfirmed.
 //   setUserinfoStrategy('signedJwt') registers the clients with userinfo_signed_response_alg RS256,
 //   so user info answers application/jwt and Cognito fails with `invalid token_type in idp oauth
 //   response`, as with the Idura stand-in.
 // - only the authorization-code flow; no refresh tokens (Cognito never uses the IdP's).
-// - access tokens are not single-use (ID.me's are, §6); Cognito uses them once anyway.
+// - access tokens are not single-use (ID.me's are); Cognito uses them once anyway.
 // - `scopes_supported` lists every known policy; real discovery lists only `openid`.
 
 import type { Account, OidcClient, OidcToken } from 'oidc-provider';

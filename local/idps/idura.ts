@@ -1,9 +1,9 @@
 // Idura Verify stand-in: an OpenID provider shaped like an Idura tenant domain
 // (https://docs.idura.app/verify/getting-started/oidc-intro/). The issuer is the bare base URL; the e-ID is chosen
-// by `acr_values` or by a `login_hint` directive `acr_values:<urn>` (the one Cognito forwards,
-// §2.2); claims follow the e-ID scheme (§5).
+// by `acr_values` or by a `login_hint` directive `acr_values:<urn>` (the one Cognito forwards);
+// claims follow the e-ID scheme.
 //
-// The user-info response strategy is an application setting at Idura (§4). Here it is switched at
+// The user-info response strategy is an application setting at Idura. Here it is switched at
 // run time by re-registering the clients with the matching OpenID client metadata, so the signed
 // and encrypted responses are produced by oidc-provider itself:
 //   plainJson              → no metadata: application/json
@@ -173,7 +173,7 @@ export async function startIduraStandIn(options: StandInOptions): Promise<IduraS
         // Not in the reference; placed beside the other OAuth endpoints.
         end_session: '/oauth2/logout',
       },
-      // Extra scopes are ignored unless the application has dynamic scopes (§2); oidc-provider
+      // Extra scopes are ignored unless the application has dynamic scopes; oidc-provider
       // ignores scopes it does not know, which is the static behaviour.
       scopes: ['openid'],
       acrValues: Object.values(IDURA_ACR),

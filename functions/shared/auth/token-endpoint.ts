@@ -155,7 +155,7 @@ function tokenSet(result: oauth.TokenEndpointResponse): TokenSet {
 
 /**
  * Turns oauth4webapi and fetch failures into broker errors whose messages say what to check. Token
- * endpoint errors follow the troubleshooting catalogue (reference §4, §11).
+ * endpoint errors follow the troubleshooting catalogue (https://docs.aws.amazon.com/cognito/latest/developerguide/token-endpoint.html).
  */
 function translateTokenError(error: unknown, operation: Operation, timeoutMs: number): Error {
   if (error instanceof BrokerError) return error;
