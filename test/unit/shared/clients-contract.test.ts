@@ -7,7 +7,6 @@
  * unmodelled one, 5xx, throttling and malformed bodies.
  */
 import assert from 'node:assert/strict';
-import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import {
   CognitoIdentityClient,
@@ -15,19 +14,16 @@ import {
   GetIdCommand,
 } from '@aws-sdk/client-cognito-identity';
 import { ConfiguredRetryStrategy } from '@smithy/core/retry';
-import { HttpResponse } from '@smithy/core/transport';
 import { createIdentityClient, type IdentityClient } from '../../../functions/shared/clients.ts';
 import type { UpstreamRequest } from '../../../functions/shared/upstream-http.ts';
+import {
+  type Answer,
+  jsonAnswer as json,
+  observeError,
+  sdkReplay,
+  transportReplay,
+} from '../../helpers/aws-wire.ts';
 
-type Answer =
-  | { status: number; headers?: Record<string, string>; body: string }
-  | { network: 'ECONNRESET' | 'ECONNREFUSED' | 'ETIMEDOUT' };
-
-const json = (status: number, body: unknown, headers: Record<string, string> = {}): Answer => ({
-  status,
-  headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': 'req-1', ...headers },
-  body: JSON.stringify(body),
-});
 const serviceError = (status: number, type: string, message: string) =>
   json(status, { __type: `com.amazonaws.cognitoidentity#${type}`, message });
 
@@ -115,17 +111,6 @@ function casesFor(success: Answer, extraErrors: Array<[number, string, string]> 
 
 type Observed = { value?: Record<string, unknown>; error?: Record<string, unknown>; requests: number };
 
-function observeError(error: unknown): Record<string, unknown> {
-  const e = error as { name?: string; message?: string; code?: string; $metadata?: Record<string, unknown> };
-  return {
-    name: e.code && !e.$metadata?.httpStatusCode ? e.code : e.name,
-    ...(e.$metadata?.httpStatusCode ? { message: e.message, status: e.$metadata.httpStatusCode } : {}),
-    attempts: e.$metadata?.attempts,
-  };
-}
-
-const networkError = (code: string) => Object.assign(new Error(`connect ${code}`), { code });
-
 type Operation = 'GetId' | 'GetCredentialsForIdentity';
 const logins = { 'cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Pool': 'id-token' };
 
@@ -163,47 +148,26 @@ async function observe(
 }
 
 async function throughSdk(operation: Operation, answers: Answer[]): Promise<Observed> {
-  const queue = [...answers];
-  let requests = 0;
+  const replay = sdkReplay(answers);
   const client = new CognitoIdentityClient({
     region: 'eu-west-1',
     // GetId and GetCredentialsForIdentity are unsigned; credentials only keep the SDK from looking.
     credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'unused' },
     retryStrategy: new ConfiguredRetryStrategy(2, () => 0),
-    requestHandler: {
-      async handle() {
-        requests += 1;
-        const answer = queue.shift();
-        if (answer === undefined) throw new Error('no more answers');
-        if ('network' in answer) throw networkError(answer.network);
-        return {
-          response: new HttpResponse({
-            statusCode: answer.status,
-            headers: answer.headers ?? {},
-            body: Readable.from([Buffer.from(answer.body)]),
-          }),
-        };
-      },
-    },
+    requestHandler: replay.requestHandler,
   });
-  return observe(client, operation, () => requests);
+  return observe(client, operation, replay.requests);
 }
 
 async function throughBroker(operation: Operation, answers: Answer[], sent: UpstreamRequest[] = []) {
-  const queue = [...answers];
+  const replay = transportReplay(answers, sent);
   const client = createIdentityClient({
     region: 'eu-west-1',
     timeoutMs: 1_000,
     pause: async () => {},
-    transport: async (_url, request) => {
-      sent.push(request);
-      const answer = queue.shift();
-      if (answer === undefined) throw new Error('no more answers');
-      if ('network' in answer) throw networkError(answer.network);
-      return { status: answer.status, headers: answer.headers ?? {}, body: answer.body };
-    },
+    transport: replay.transport,
   });
-  return observe(client, operation, () => sent.length);
+  return observe(client, operation, replay.requests);
 }
 
 describe('Cognito Identity: the broker client and the SDK client agree on the wire', () => {

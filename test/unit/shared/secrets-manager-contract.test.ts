@@ -4,28 +4,24 @@
  * error (name, message, status, attempts) after the same number of requests, and sign alike.
  */
 import assert from 'node:assert/strict';
-import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ConfiguredRetryStrategy } from '@smithy/core/retry';
-import { HttpResponse } from '@smithy/core/transport';
 import { createGetSecretValue } from '../../../functions/shared/secrets-manager.ts';
 import type { UpstreamRequest } from '../../../functions/shared/upstream-http.ts';
-
-type Answer =
-  | { status: number; headers?: Record<string, string>; body: string }
-  | { network: 'ECONNRESET' | 'ECONNREFUSED' | 'ETIMEDOUT' };
+import {
+  type Answer,
+  jsonAnswer as json,
+  observeError,
+  sdkReplay,
+  transportReplay,
+} from '../../helpers/aws-wire.ts';
 
 const credentials = {
   accessKeyId: 'AKIDEXAMPLE',
   secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
 };
 const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:broker/cookies-AbCdEf';
-const json = (status: number, body: unknown, headers: Record<string, string> = {}): Answer => ({
-  status,
-  headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': 'req-1', ...headers },
-  body: JSON.stringify(body),
-});
 const serviceError = (status: number, type: string, message: string) =>
   json(status, { __type: type, Message: message });
 const success = json(200, {
@@ -113,42 +109,16 @@ const cases: Array<{ name: string; answers: Answer[] }> = [
   { name: 'refused twice', answers: [{ network: 'ECONNREFUSED' }, { network: 'ECONNREFUSED' }] },
 ];
 
-/** The first error or output of either client, reduced to what callers can observe. */
 type Observed = { value?: Record<string, unknown>; error?: Record<string, unknown>; requests: number };
 
-function observeError(error: unknown): Record<string, unknown> {
-  const e = error as { name?: string; message?: string; code?: string; $metadata?: Record<string, unknown> };
-  return {
-    name: e.code && !e.$metadata?.httpStatusCode ? e.code : e.name,
-    ...(e.$metadata?.httpStatusCode ? { message: e.message, status: e.$metadata.httpStatusCode } : {}),
-    attempts: e.$metadata?.attempts,
-  };
-}
-
-const networkError = (code: string) => Object.assign(new Error(`connect ${code}`), { code });
-
 async function throughSdk(answers: Answer[]): Promise<Observed> {
-  const queue = [...answers];
-  let requests = 0;
+  const replay = sdkReplay(answers);
+  const requests = replay.requests;
   const client = new SecretsManagerClient({
     region: 'eu-west-1',
     credentials,
     retryStrategy: new ConfiguredRetryStrategy(2, () => 0),
-    requestHandler: {
-      async handle() {
-        requests += 1;
-        const answer = queue.shift();
-        if (answer === undefined) throw new Error('no more answers');
-        if ('network' in answer) throw networkError(answer.network);
-        return {
-          response: new HttpResponse({
-            statusCode: answer.status,
-            headers: answer.headers ?? {},
-            body: Readable.from([Buffer.from(answer.body)]),
-          }),
-        };
-      },
-    },
+    requestHandler: replay.requestHandler,
   });
   try {
     const out = await client.send(new GetSecretValueCommand({ SecretId: 'broker/cookies' }));
@@ -161,27 +131,21 @@ async function throughSdk(answers: Answer[]): Promise<Observed> {
         SecretBinary: out.SecretBinary && Buffer.from(out.SecretBinary).toString('hex'),
         attempts: out.$metadata.attempts,
       },
-      requests,
+      requests: requests(),
     };
   } catch (error) {
-    return { error: observeError(error), requests };
+    return { error: observeError(error), requests: requests() };
   }
 }
 
 async function throughBroker(answers: Answer[], sent: UpstreamRequest[] = []): Promise<Observed> {
-  const queue = [...answers];
+  const replay = transportReplay(answers, sent);
   const get = createGetSecretValue({
     region: 'eu-west-1',
     timeoutMs: 1_000,
     credentials: async () => credentials,
     pause: async () => {},
-    transport: async (_url, request) => {
-      sent.push(request);
-      const answer = queue.shift();
-      if (answer === undefined) throw new Error('no more answers');
-      if ('network' in answer) throw networkError(answer.network);
-      return { status: answer.status, headers: answer.headers ?? {}, body: answer.body };
-    },
+    transport: replay.transport,
   });
   try {
     const out = await get('broker/cookies');
