@@ -109,11 +109,29 @@ export async function realisticRefreshToken(): Promise<string> {
 }
 
 /**
- * The signed-in user of events/session/signed-in.json (scripts/sample-events.ts seals it): a user pool
- * that knows this refresh token confirms the session (GET /auth/session runs the refresh_token grant).
+ * The signed-in user of events/session/signed-in.json (scripts/sample-events.ts seals it): an ID.me
+ * sandbox veteran of its own (not one of the stand-in's sign-in identities). GET /auth/session runs
+ * the refresh_token grant, so a user pool must know this refresh token: the offline stack's user-pool
+ * stand-in holds this user and token from the start (local/stack.ts), the unit tests' fake pool is told.
+ * Local only: nothing deployed knows it.
  */
 export const sampleSession = {
   sub: '0f3a1c2e-5b6d-4e7f-8a9b-0c1d2e3f4a5b',
   refreshToken: 'sample-refresh-token-of-events-session-signed-in',
   provider: 'IDmeSandbox',
+  /** The claims ID.me sent at its sign-in (ID.me's names, as the stand-in sends them). */
+  idpClaims: {
+    sub: '0f3a1c2e5b6d4e7f8a9b0c1d2e3f4a5b',
+    uuid: '0f3a1c2e5b6d4e7f8a9b0c1d2e3f4a5b',
+    fname: 'SAMPLE',
+    lname: 'VETERAN',
+    email: 'sample.veteran@example.com',
+    level_of_assurance: 3,
+    credential_ial: 'classic_loa3',
+    credential_aal: 2,
+    multifactor: true,
+    status: [{ group: 'military', subgroups: ['Veteran'], verified: true }],
+  },
+  /** The refresh token's end, as the cookie's (2100-01-01). */
+  expiresAt: Date.parse('2100-01-01T00:00:00Z'),
 } as const;

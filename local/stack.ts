@@ -15,6 +15,7 @@ import { startUserPoolStandIn, type UserPoolStandIn } from './cognito/user-pool.
 import { ephemeralConfig, type LocalConfig, localParameters, offlineFunctionValues } from './config.ts';
 import { demoPages } from './demo/serve.ts';
 import { MetricsCollector, tapStdout } from './emf.ts';
+import { sampleSession } from './fixtures.ts';
 import { type IdmeStandIn, startIdmeStandIn } from './idps/idme.ts';
 import { type IduraStandIn, startIduraStandIn } from './idps/idura.ts';
 import { onFreePort } from './net.ts';
@@ -88,6 +89,21 @@ export async function startStandIns(config: LocalConfig, options: StackOptions =
       quiet,
       // Printed (not quiet), the trigger's output reaches this process's stdout, which the stack taps.
       triggerOutput: metrics.writer(),
+      // events/session/signed-in.json's user (an IDmeSandbox one), so `sam local invoke` of that
+      // sample finds its session.
+      knownSessions:
+        config.idmeEnvironment !== 'sandbox'
+          ? []
+          : [
+              {
+                provider: sampleSession.provider,
+                claims: sampleSession.idpClaims,
+                sub: sampleSession.sub,
+                clientId: config.appClient.clientId,
+                refreshToken: sampleSession.refreshToken,
+                expiresAt: sampleSession.expiresAt,
+              },
+            ],
     });
     started.push(userPool);
     const idpClient = (clientSecret: string) => ({

@@ -5,9 +5,8 @@
  * localhost: `broker-session`, no `__Host-` prefix), and valid until 2100 so the sample keeps working.
  *
  * /auth/session shows a session only after the refresh_token grant confirms it, so the user pool must
- * know the sample's refresh token: test/unit/auth/events.test.ts registers it with its fake user pool
- * and checks the answer. The offline stack's user pool stand-in issues its own refresh tokens and does
- * not know this one, so against it the sample answers signedIn: false (the grant is refused).
+ * know the sample's refresh token: the offline stack's user-pool stand-in holds it from the start
+ * (local/stack.ts), test/unit/auth/events.test.ts registers it with its fake user pool.
  * Usage: node scripts/sample-events.ts
  */
 import { readFileSync, writeFileSync } from 'node:fs';

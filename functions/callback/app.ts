@@ -1,38 +1,20 @@
-import middy from '@middy/core';
 import { completeLogin } from '../shared/auth/callback.ts';
 import { callbackErrorResponses, renderCallbackOutcome } from '../shared/auth/callback-errors.ts';
 import { clearCookie, cookieSpecs } from '../shared/auth/cookies.ts';
+import { type HandlerDeps, withDefaults } from '../shared/auth/handler-deps.ts';
 import { defaultReturnTo } from '../shared/auth/login.ts';
-import { type AuthSecrets, createAuthSecrets } from '../shared/auth/secrets.ts';
 import { createTokenEndpoint } from '../shared/auth/token-endpoint.ts';
 import { BoundedCache } from '../shared/bounded-cache.ts';
 import { type IdentityClient, identityClientFor } from '../shared/clients.ts';
-import { type HttpEvent, type HttpResult, invocationLog, middyOptions, requestIdOf } from '../shared/http.ts';
-import { log as containerLog, type Logger } from '../shared/log.ts';
+import { httpHandler, requestIdOf } from '../shared/http.ts';
 import { createIdTokenVerifier } from '../shared/oidc/verify.ts';
-import type { FetchLike } from '../shared/upstream-http.ts';
 import type { CallbackFunctionConfig } from './config.ts';
 
-export interface CallbackHandlerDeps {
-  config: CallbackFunctionConfig;
-  /** Default: the container's logger. */
-  log?: Logger;
-  secrets?: AuthSecrets;
-  fetch?: FetchLike;
-  identityClient?: IdentityClient;
-  /** Epoch milliseconds. */
-  now?: () => number;
-}
+export type CallbackHandlerDeps = HandlerDeps<CallbackFunctionConfig> & { identityClient?: IdentityClient };
 
 /** GET /auth/callback: Cognito's redirect after sign-in; sets the session and sends the browser on. */
-export function createHandler({
-  config,
-  log = containerLog,
-  fetch = globalThis.fetch,
-  now = Date.now,
-  ...deps
-}: CallbackHandlerDeps) {
-  const secrets = deps.secrets ?? createAuthSecrets(config);
+export function createHandler(deps: CallbackHandlerDeps) {
+  const { config, log, secrets, fetch, now } = withDefaults(deps);
   const tokenEndpoint = createTokenEndpoint(config, { clientSecret: () => secrets.clientSecret(), fetch });
   const verifier = createIdTokenVerifier(config, fetch);
   const identityClient = deps.identityClient ?? identityClientFor(config);
@@ -43,10 +25,9 @@ export function createHandler({
     https: config.secureCookies,
   };
 
-  return middy<HttpEvent, HttpResult>(middyOptions)
-    .use(invocationLog(log))
-    .use(callbackErrorResponses(log, page))
-    .handler(async (event, context) => {
+  return httpHandler(
+    log,
+    async (event, context) => {
       const requestId = requestIdOf(event, context);
       const outcome = await completeLogin(event, {
         config,
@@ -59,5 +40,7 @@ export function createHandler({
         log,
       });
       return renderCallbackOutcome(outcome, event, { ...page, requestId });
-    });
+    },
+    callbackErrorResponses(log, page),
+  );
 }

@@ -1,9 +1,4 @@
-import {
-  readClientSecret,
-  readCookieSettings,
-  readHostedUi,
-  readSessionMaxAge,
-} from '../shared/auth/config.ts';
+import { readSessionClient, readSessionMaxAge } from '../shared/auth/config.ts';
 import { type Env, EnvReader, readClockSkew, readIdentityPool, readUserPool } from '../shared/config.ts';
 
 /** CallbackFunction's configuration (code exchange, ID-token check, session, GetId). @throws ConfigError. */
@@ -13,9 +8,7 @@ export function parseCallbackConfig(env: Env) {
   return r.done({
     ...pool,
     clockSkewSeconds: readClockSkew(r),
-    ...readHostedUi(r),
-    ...readCookieSettings(r),
-    clientSecret: readClientSecret(r),
+    ...readSessionClient(r),
     sessionMaxAgeSeconds: readSessionMaxAge(r),
     ...readIdentityPool(r),
   });

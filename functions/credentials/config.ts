@@ -1,4 +1,4 @@
-import { readClientSecret, readCookieSettings, readHostedUi } from '../shared/auth/config.ts';
+import { readSessionClient } from '../shared/auth/config.ts';
 import {
   type Env,
   EnvReader,
@@ -29,9 +29,7 @@ export function parseCredentialsConfig(env: Env) {
   };
   const identityPool = readIdentityPool(r);
   const withSession = sessionVariables.some((name) => r.optional(name) !== undefined);
-  const session = withSession
-    ? { ...token, ...readHostedUi(r), ...readCookieSettings(r), clientSecret: readClientSecret(r) }
-    : undefined;
+  const session = withSession ? { ...token, ...readSessionClient(r) } : undefined;
   return r.done({
     ...token,
     ...identityPool,

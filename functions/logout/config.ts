@@ -1,15 +1,10 @@
-import { readClientSecret, readCookieSettings, readHostedUi } from '../shared/auth/config.ts';
+import { readSessionClient } from '../shared/auth/config.ts';
 import { type Env, EnvReader, readUserPool } from '../shared/config.ts';
 
 /** LogoutFunction's configuration (revocation and Cognito's /logout). @throws ConfigError. */
 export function parseLogoutConfig(env: Env) {
   const r = new EnvReader(env);
-  return r.done({
-    ...readUserPool(r),
-    ...readHostedUi(r),
-    ...readCookieSettings(r),
-    clientSecret: readClientSecret(r),
-  });
+  return r.done({ ...readUserPool(r), ...readSessionClient(r) });
 }
 
 export type LogoutFunctionConfig = ReturnType<typeof parseLogoutConfig>;

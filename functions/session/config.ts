@@ -1,4 +1,4 @@
-import { readClientSecret, readCookieSettings, readHostedUi } from '../shared/auth/config.ts';
+import { readSessionClient } from '../shared/auth/config.ts';
 import { type Env, EnvReader, readUserPool } from '../shared/config.ts';
 
 /**
@@ -7,12 +7,7 @@ import { type Env, EnvReader, readUserPool } from '../shared/config.ts';
  */
 export function parseSessionFunctionConfig(env: Env) {
   const r = new EnvReader(env);
-  return r.done({
-    ...readUserPool(r),
-    ...readHostedUi(r),
-    ...readCookieSettings(r),
-    clientSecret: readClientSecret(r),
-  });
+  return r.done({ ...readUserPool(r), ...readSessionClient(r) });
 }
 
 export type SessionFunctionConfig = ReturnType<typeof parseSessionFunctionConfig>;

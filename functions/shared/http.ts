@@ -1,4 +1,4 @@
-import type { MiddlewareObj } from '@middy/core';
+import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { BrokerError, type ErrorCode, UpstreamError } from './errors.ts';
 import type { Logger } from './log.ts';
@@ -76,7 +76,19 @@ interface ErrorBody {
  * Options for every HTTP handler's middy. Middy's default reserves 5 ms before the function's Timeout;
  * answering, logging and Lambda's own hand-off need more, so the 504 is answered 250 ms early.
  */
-export const middyOptions = { timeoutEarlyInMillis: 250 } as const;
+const middyOptions = { timeoutEarlyInMillis: 250 } as const;
+
+/**
+ * An HTTP API handler as every function wires it: middy, the invocation's log context, and errors
+ * answered as `{ error, message, requestId }` (or by `errors`: the callback answers with pages).
+ */
+export function httpHandler(
+  log: Logger,
+  handle: (event: HttpEvent, context: Context) => Promise<HttpResult>,
+  errors: MiddlewareObj<HttpEvent, HttpResult> = errorResponses(log),
+) {
+  return middy<HttpEvent, HttpResult>(middyOptions).use(invocationLog(log)).use(errors).handler(handle);
+}
 
 /**
  * Middy's early timeout (it fires just before the function's Timeout, when upstream calls together
@@ -132,7 +144,7 @@ let coldStart = true;
  * show), the function and whether this is the container's first invocation go on every log line of
  * the invocation, instead of being passed to each call.
  */
-export function invocationLog(log: Logger): MiddlewareObj<HttpEvent, HttpResult> {
+function invocationLog(log: Logger): MiddlewareObj<HttpEvent, HttpResult> {
   const end = () => log.setInvocation(undefined);
   return {
     before: (request) => {
@@ -161,7 +173,7 @@ export function countResponse(request: {
 }
 
 /** Middy middleware: every error leaves the handler through `renderError`; every answer is counted. */
-export function errorResponses(log: Logger): MiddlewareObj<HttpEvent, HttpResult> {
+function errorResponses(log: Logger): MiddlewareObj<HttpEvent, HttpResult> {
   return {
     after: (request) => countResponse(request),
     onError: (request) => {

@@ -113,6 +113,8 @@ export interface FederatedSignIn {
   readonly mapped: MappedAttributes;
   readonly client: AppClientTemplate;
   readonly now: number;
+  /** The new profile's sub, for a user the pool holds from the start; Cognito assigns it otherwise. */
+  readonly sub?: string;
 }
 
 /** The user profiles of one pool, keyed case-insensitively (UsernameConfiguration.CaseSensitive: false). */
@@ -144,7 +146,7 @@ export class UserDirectory {
    * @throws SignInError when the client may not write a mapped attribute, an immutable attribute
    *   would be rewritten, or a required attribute ends up without a value.
    */
-  upsertFederated({ provider, mapped, client, now }: FederatedSignIn): StoredUser {
+  upsertFederated({ provider, mapped, client, now, sub: seededSub }: FederatedSignIn): StoredUser {
     const username = `${provider.name}_${mapped.providerUserId}`;
     const existing = this.get(username);
     for (const attribute of Object.keys(mapped.values)) {
@@ -169,7 +171,7 @@ export class UserDirectory {
       existing.lastModifiedAt = now;
       return existing;
     }
-    const sub = profileSub(this.userPoolId, username);
+    const sub = seededSub ?? profileSub(this.userPoolId, username);
     const identities = [
       {
         userId: mapped.providerUserId,

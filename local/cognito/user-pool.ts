@@ -14,14 +14,15 @@
 //   trigger.ts        the pre-token-generation function: event, runtime, retries, response
 //   tokens.ts         keys, JWKS, ID/access/refresh tokens
 
+import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { TemplateResolver } from '../template.ts';
-import { type StoredUser, UserDirectory } from './attributes.ts';
+import { mapClaims, type StoredUser, UserDirectory } from './attributes.ts';
 import { UpstreamClient, type UpstreamIdp } from './federation.ts';
 import { closeServer, listen, page, sendHtml } from './http.ts';
 import { readPoolConfig } from './pool-config.ts';
 import { createRouter } from './routes.ts';
-import type { AppClient, PoolRuntime, UserPoolFaults } from './runtime.ts';
+import { type AppClient, type PoolRuntime, seconds, type UserPoolFaults } from './runtime.ts';
 import { createPoolKeys } from './tokens.ts';
 import { TriggerRunner } from './trigger.ts';
 
@@ -39,6 +40,24 @@ interface TokenLifetimes {
   readonly idTokenSeconds?: number;
   readonly accessTokenSeconds?: number;
   readonly refreshTokenSeconds?: number;
+}
+
+/**
+ * A federated user the pool holds from the start, signed in once and holding a refresh token: the
+ * sample session of events/session/signed-in.json (local/fixtures.ts), so that sample is confirmed
+ * by the refresh_token grant like a real session.
+ */
+interface KnownSession {
+  /** Cognito provider name, e.g. IDmeSandbox. */
+  readonly provider: string;
+  /** The IdP's claims at that sign-in (its `sub` included), mapped as a sign-in maps them. */
+  readonly claims: Readonly<Record<string, unknown>>;
+  /** The profile's `sub`. */
+  readonly sub: string;
+  readonly clientId: string;
+  readonly refreshToken: string;
+  /** When the refresh token expires, epoch milliseconds. */
+  readonly expiresAt: number;
 }
 
 export interface UserPoolStandInOptions {
@@ -70,6 +89,7 @@ export interface UserPoolStandInOptions {
   readonly triggerWaitMs?: number;
   /** How long to wait for the IdPs' endpoints; default 5000 ms. */
   readonly upstreamTimeoutMs?: number;
+  readonly knownSessions?: readonly KnownSession[];
 }
 
 export interface UserPoolStandIn {
@@ -225,6 +245,12 @@ export async function startUserPoolStandIn(options: UserPoolStandInOptions): Pro
     sessions: new Map(),
   };
   handle = createRouter(runtime);
+  try {
+    for (const known of options.knownSessions ?? []) seedSession(runtime, known);
+  } catch (error) {
+    await closeServer(server);
+    throw error;
+  }
 
   // Sign-ins (origin_jti) whose tokens a global sign-out ended. Kept apart from revokedOrigins,
   // which also holds refresh tokens revoked one by one at /oauth2/revoke.
@@ -289,6 +315,32 @@ export async function startUserPoolStandIn(options: UserPoolStandInOptions): Pro
       await Promise.all([closeServer(server), trigger?.close()]);
     },
   };
+}
+
+function seedSession(runtime: PoolRuntime, known: KnownSession): void {
+  const provider = runtime.config.providers.get(known.provider);
+  const client = runtime.clients.get(known.clientId);
+  if (provider === undefined || client === undefined) {
+    throw new Error(
+      `user pool stand-in: a known session names ${provider ? `client ${known.clientId}` : `provider ${known.provider}`}, which the pool does not have`,
+    );
+  }
+  const user = runtime.users.upsertFederated({
+    provider,
+    mapped: mapClaims(provider, runtime.config.schema, known.claims),
+    client: client.settings,
+    now: runtime.now(),
+    sub: known.sub,
+  });
+  runtime.refreshTokens.set(known.refreshToken, {
+    clientId: client.clientId,
+    username: user.username,
+    scopes: client.settings.allowedScopes,
+    authTime: seconds(runtime.now()),
+    eventId: randomUUID(),
+    originJti: randomUUID(),
+    expiresAt: known.expiresAt,
+  });
 }
 
 function createRouterPlaceholder(): ReturnType<typeof createRouter> {

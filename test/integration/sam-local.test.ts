@@ -6,11 +6,15 @@
  */
 import assert from 'node:assert/strict';
 import { lookup } from 'node:dns/promises';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { isLoopback } from '../../functions/shared/config.ts';
 import { ephemeralConfig } from '../../local/config.ts';
+import { lambdaFunctions, repoRoot } from '../../local/lambda/functions.ts';
+import { functionRuntime } from '../../local/lambda/runtime.ts';
 import { freePort } from '../../local/net.ts';
-import { type OfflineStack, startOfflineStack } from '../../local/stack.ts';
+import { type OfflineStack, type StandIns, startOfflineStack, startStandIns } from '../../local/stack.ts';
 import { Browser } from '../helpers/web.ts';
 
 const cognitoHost = 'cognito.localhost';
@@ -68,6 +72,42 @@ describe('sam local layout: Cognito stand-ins named cognito.localhost', () => {
       });
       assert.equal(response.status, 200, `${provider}: ${await response.clone().text()}`);
       assert.match(((await response.json()) as { AccessKeyId: string }).AccessKeyId, /^ASIA/);
+    }
+  });
+});
+
+describe('sam local invoke -e events/session/signed-in.json --env-vars env.json', () => {
+  // `npm run start:stand-ins`' layout with the default API origin (http://localhost:3000, the one
+  // the sample is sealed for), which nothing here binds: only the stand-ins run, as with sam local.
+  let standIns: StandIns;
+  before(async () => {
+    standIns = await startStandIns(ephemeralConfig(3000, { cognitoHost }));
+  });
+  after(() => standIns?.close());
+
+  it('answers signedIn: true: the stand-in user pool confirms the sample session by its refresh token', async () => {
+    const session = lambdaFunctions(standIns.template).find((fn) => fn.id === 'SessionFunction');
+    assert.ok(session, 'the template has a SessionFunction');
+    const runtime = await functionRuntime(session, {
+      region: standIns.config.region,
+      quiet: true,
+      envVars: { Parameters: standIns.functionEnv },
+      hosts: { [cognitoHost]: '127.0.0.1' },
+    });
+    try {
+      const event = JSON.parse(readFileSync(join(repoRoot, 'events', 'session', 'signed-in.json'), 'utf8'));
+      const grants = standIns.userPool.calls.token ?? 0;
+      const result = (await runtime.invoke(event)) as {
+        statusCode: number;
+        body: string;
+        cookies?: string[];
+      };
+      assert.equal(result.statusCode, 200, result.body);
+      assert.match(result.body, /^\{"signedIn":true,"provider":"IDmeSandbox"/);
+      assert.equal(standIns.userPool.calls.token, grants + 1, 'confirmed by one refresh_token grant');
+      assert.deepEqual(result.cookies ?? [], [], 'the session cookie is kept, not cleared');
+    } finally {
+      await runtime.close();
     }
   });
 });

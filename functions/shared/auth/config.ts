@@ -102,7 +102,7 @@ export function readCookieSettings(r: EnvReader): CookieSettings {
 }
 
 /** CLIENT_SECRET_ID, or USER_POOL_CLIENT_SECRET for local runs: for /oauth2/token and /oauth2/revoke. */
-export function readClientSecret(r: EnvReader): SecretSetting<string> {
+function readClientSecret(r: EnvReader): SecretSetting<string> {
   const setting = readSecretSetting(r, {
     plain: 'USER_POOL_CLIENT_SECRET',
     secretId: 'CLIENT_SECRET_ID',
@@ -112,6 +112,14 @@ export function readClientSecret(r: EnvReader): SecretSetting<string> {
   });
   // Undefined only with a problem recorded, and then done() throws.
   return setting as SecretSetting<string>;
+}
+
+/**
+ * What every function that holds a session reads: Cognito's endpoints, the cookies and the app client
+ * secret (the refresh and revocation grants of /oauth2/token and /oauth2/revoke).
+ */
+export function readSessionClient(r: EnvReader) {
+  return { ...readHostedUi(r), ...readCookieSettings(r), clientSecret: readClientSecret(r) };
 }
 
 const providerNamePattern = /^[^\s,_][^\s,]{0,30}[^\s,_]$|^[^\s,_]$/;
