@@ -17,7 +17,7 @@ import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { createBrokerClient, SignInRequiredError } from '../../client/index.ts';
 import type { OfflineStack } from '../../local/stack.ts';
 import { startEphemeralStack } from '../../local/stack.ts';
-import { probeSignIn, targetsFromStack } from '../../tools/doctor/offline.ts';
+import { probeSignIn, redeemCode, targetsFromStack } from '../../tools/doctor/offline.ts';
 import { Browser } from '../helpers/web.ts';
 
 interface Issued {
@@ -130,21 +130,16 @@ after(async () => {
 async function idTokenFor(provider: string): Promise<string> {
   const outcome = await probeSignIn(targetsFromStack(stack), provider, { fetch, timeoutMs: 10_000 });
   assert.equal(outcome.kind, 'code', JSON.stringify(outcome));
-  const { clientId, clientSecret } = stack.config.appClient;
-  const response = await fetch(`${stack.userPool.url}/oauth2/token`, {
-    method: 'POST',
-    headers: {
-      authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`,
-      'content-type': 'application/x-www-form-urlencoded',
+  const { idToken, status } = await redeemCode(
+    targetsFromStack(stack),
+    outcome.kind === 'code' ? outcome.code : '',
+    {
+      fetch,
+      timeoutMs: 10_000,
     },
-    body: new URLSearchParams({
-      grant_type: 'authorization_code',
-      code: outcome.kind === 'code' ? outcome.code : '',
-      redirect_uri: `${stack.config.publicBaseUrl}/auth/callback`,
-    }),
-  });
-  assert.equal(response.status, 200);
-  return ((await response.json()) as { id_token: string }).id_token;
+  );
+  assert.ok(idToken, `the token endpoint answered ${status}`);
+  return idToken;
 }
 
 function stsWith(credentials: AwsCredentialIdentityProvider): STSClient {

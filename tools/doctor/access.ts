@@ -11,7 +11,7 @@ import { IDME_IDENTITIES, IDURA_ACR, IDURA_IDENTITIES } from '../../local/idps/i
 import { freePort } from '../../local/net.ts';
 import { type StandIns, startStandIns } from '../../local/stack.ts';
 import { type RawTemplate, readTemplate, TemplateResolver } from '../../local/template.ts';
-import { probeSignIn, targetsFromStack } from './offline.ts';
+import { probeSignIn, redeemCode, targetsFromStack } from './offline.ts';
 
 /** The bucket the template's example policy is evaluated with (its ExampleBucketName). */
 export const EXAMPLE_BUCKET = 'example-bucket';
@@ -211,22 +211,11 @@ async function signInSubject(
   if (outcome.kind !== 'code') {
     throw new Error(`${subject.label} could not sign in: ${JSON.stringify(outcome)}`);
   }
-  const { clientId, clientSecret } = standIns.config.appClient;
-  const token = await fetch(`${standIns.userPool.url}/oauth2/token`, {
-    method: 'POST',
-    headers: {
-      authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`,
-      'content-type': 'application/x-www-form-urlencoded',
-    },
-    body: new URLSearchParams({
-      grant_type: 'authorization_code',
-      code: outcome.code,
-      redirect_uri: `${standIns.config.publicBaseUrl}/auth/callback`,
-    }),
-    signal: AbortSignal.timeout(timeoutMs),
+  const { idToken, status } = await redeemCode(targetsFromStack(standIns), outcome.code, {
+    fetch,
+    timeoutMs,
   });
-  const { id_token: idToken } = (await token.json()) as { id_token?: string };
-  if (idToken === undefined) throw new Error(`${subject.label}: the token endpoint answered ${token.status}`);
+  if (idToken === undefined) throw new Error(`${subject.label}: the token endpoint answered ${status}`);
   const logins = { [standIns.userPool.loginsKey]: idToken };
   const call = async (operation: string, body: object): Promise<Record<string, unknown>> => {
     const response = await fetch(standIns.identityPool.url, {

@@ -193,6 +193,36 @@ async function checkReachable(
   return { findings, up };
 }
 
+/**
+ * Redeems a code from probeSignIn at the user pool stand-in's /oauth2/token as the broker's app
+ * client: the ID token, or the status and OAuth error of the refusal.
+ */
+export async function redeemCode(
+  targets: Pick<OfflineTargets, 'config' | 'userPoolUrl'>,
+  code: string,
+  options: { fetch: Fetch; timeoutMs: number },
+): Promise<{ status: number; idToken: string | undefined; error: string | undefined }> {
+  const { config } = targets;
+  const response = await options.fetch(`${targets.userPoolUrl}/oauth2/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: `${config.publicBaseUrl}/auth/callback`,
+      client_id: config.appClient.clientId,
+      client_secret: config.appClient.clientSecret,
+    }),
+    signal: AbortSignal.timeout(options.timeoutMs),
+  });
+  const body = (await response.json().catch(() => ({}))) as { id_token?: unknown; error?: unknown };
+  return {
+    status: response.status,
+    idToken: typeof body.id_token === 'string' ? body.id_token : undefined,
+    error: typeof body.error === 'string' ? body.error : undefined,
+  };
+}
+
 type SignInOutcome =
   | { kind: 'code'; code: string }
   | { kind: 'error'; error: string; description: string }
@@ -324,24 +354,12 @@ async function probeIdentityPool(
   const { config } = targets;
   let idToken: string | undefined;
   try {
-    const response = await options.fetch(`${targets.userPoolUrl}/oauth2/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        grant_type: 'authorization_code',
-        code,
-        redirect_uri: `${config.publicBaseUrl}/auth/callback`,
-        client_id: config.appClient.clientId,
-        client_secret: config.appClient.clientSecret,
-      }),
-      signal: AbortSignal.timeout(options.timeoutMs),
-    });
-    const body = (await response.json().catch(() => ({}))) as { id_token?: unknown; error?: unknown };
-    if (typeof body.id_token === 'string') idToken = body.id_token;
-    else {
+    const redeemed = await redeemCode(targets, code, options);
+    idToken = redeemed.idToken;
+    if (idToken === undefined) {
       list.error(
         'offline.identity-pool',
-        `the user pool's token endpoint answered ${response.status} ${String(body.error ?? '')} to the code exchange`,
+        `the user pool's token endpoint answered ${redeemed.status} ${redeemed.error ?? ''} to the code exchange`,
         'Check the app client id and secret in local.config.json (appClient) against the running stack.',
       );
       return list.findings;
