@@ -1,10 +1,10 @@
 /**
- * `npm run bench`: builds the functions as template.yaml builds them, measures every figure of issue 6
- * against a baseline measured in the same run, prints a table and writes bench/out/latest.json.
+ * `npm run bench`: builds the functions as template.yaml builds them, measures every figure of the
+ * README's Performance section against a baseline measured in the same run, prints a table and writes bench/out/latest.json.
  *
  * Options: --runs <n> cold starts per case (default and minimum 15), --requests <n> warm requests per
  * scenario (default and minimum 10000), --out <file>, --quick (3 runs, 2000 requests: a smoke test whose
- * figures are not the issue's). Takes a few minutes on a 2-core machine.
+ * figures are not the README's). Takes a few minutes on a 2-core machine.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -41,7 +41,7 @@ const usage = `npm run bench [-- options]
   --runs <n>       cold starts per case (default and minimum 15)
   --requests <n>   warm requests per scenario (default and minimum 10000)
   --out <file>     where the JSON goes (default bench/out/latest.json)
-  --quick          3 runs and 2000 requests: a smoke test, not the issue's figures
+  --quick          3 runs and 2000 requests: a smoke test, not the README's figures
   --help           this text
 `;
 let args: { runs: string; requests: string; out: string; quick: boolean; help: boolean };
