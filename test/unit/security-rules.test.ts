@@ -74,7 +74,7 @@ describe('docs/security-rules.md', () => {
     );
   });
 
-  it('reports invented names, even where a short template like `${a}: ${b}` exists', () => {
+  it('reports invented names, even where a short template such as "<a>: <b>" exists', () => {
     const invented = [
       'rejects alg none: a test nobody wrote',
       'refuses a forged session cookie (deleted test)',
