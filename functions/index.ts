@@ -12,6 +12,7 @@ export { cookieSpecs, deriveKeyring } from './shared/auth/cookies.ts';
 export { startLogin } from './shared/auth/login.ts';
 export { sealSession, sessionCookieBudget, startSession } from './shared/auth/session.ts';
 export { parseProviderTable } from './shared/claims/providers.ts';
+export type { CanonicalClaims } from './shared/claims/types.ts';
 export { createIdentityClient } from './shared/clients.ts';
 export { type Env, isLoopback } from './shared/config.ts';
 export { ConfigError } from './shared/errors.ts';

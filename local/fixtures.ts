@@ -6,6 +6,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { CompactEncrypt, generateKeyPair, type JWTPayload } from 'jose';
+import type { CanonicalClaims } from '#broker';
 
 /** An HTTP API payload-format 2.0 event with overrides. */
 export function apiEvent(
@@ -81,7 +82,7 @@ export function cognitoIdClaimsFor(
 }
 
 /** Canonical claims as the pre-token-generation trigger adds them for an ID.me veteran (fb-1). */
-export const canonicalIdmeClaims: JWTPayload = {
+export const canonicalIdmeClaims: CanonicalClaims = {
   idp: 'idme',
   idp_env: 'sandbox',
   idp_sub: '6400bbf301eb4e6e95ccea7693eced6f',

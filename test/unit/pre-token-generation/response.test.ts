@@ -12,23 +12,9 @@ import {
   safeClaims,
 } from '../../../functions/shared/claims/response.ts';
 import type { CanonicalClaims } from '../../../functions/shared/claims/types.ts';
+import { canonicalIdmeClaims } from '../../../local/fixtures.ts';
 
-const claims: CanonicalClaims = {
-  idp: 'idme',
-  idp_env: 'production',
-  idp_sub: '7e9bdcc2c79247fda1e4973e24c9dcaf',
-  given_name: 'GARY',
-  family_name: 'TWINKLE',
-  name: 'GARY TWINKLE',
-  birthdate: '1970-10-10',
-  email: 'gary@example.com',
-  email_verified: false,
-  assurance: { ial: 'IAL2', aal: 'AAL2', source_acr: 'classic_loa3' },
-  assurance_level: 'IAL2',
-  affiliations: ['military:retiree', 'military:veteran'],
-  affiliation_tags: 'military:retiree military:veteran',
-  claims_schema: 'fb-1',
-};
+const claims: CanonicalClaims = canonicalIdmeClaims;
 
 const attributes = {
   sub: '44e8b438-a061-70ca-faa7-3d3e93c015cb',
