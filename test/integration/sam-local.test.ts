@@ -13,18 +13,14 @@ import { isLoopback } from '../../functions/shared/config.ts';
 import { ephemeralConfig } from '../../local/config.ts';
 import { lambdaFunctions, repoRoot } from '../../local/lambda/functions.ts';
 import { functionRuntime } from '../../local/lambda/runtime.ts';
-import { freePort } from '../../local/net.ts';
-import { type OfflineStack, type StandIns, startOfflineStack, startStandIns } from '../../local/stack.ts';
+import { type OfflineStack, type StandIns, startEphemeralStack, startStandIns } from '../../local/stack.ts';
 import { Browser } from '../helpers/web.ts';
 
 const cognitoHost = 'cognito.localhost';
 let stack: OfflineStack;
 
 before(async () => {
-  stack = await startOfflineStack(ephemeralConfig(await freePort(), { cognitoHost }), {
-    quiet: true,
-    functionHosts: { [cognitoHost]: '127.0.0.1' },
-  });
+  stack = await startEphemeralStack({ cognitoHost }, { functionHosts: { [cognitoHost]: '127.0.0.1' } });
 });
 after(() => stack?.close());
 
@@ -40,24 +36,18 @@ async function signIn(provider: string, identity: string): Promise<Browser> {
 
 describe('sam local layout: Cognito stand-ins named cognito.localhost', () => {
   it('gives the functions only cognito.localhost URLs for Cognito, never a loopback address', () => {
+    let checked = 0;
     for (const [id, runtime] of stack.api.functions) {
       for (const name of ['USER_POOL_ISSUER', 'COGNITO_DOMAIN_URL', 'COGNITO_IDENTITY_ENDPOINT']) {
         const value = runtime.environment[name];
         if (value === undefined) continue;
         assert.equal(new URL(value).hostname, cognitoHost, `${id} ${name}=${value}`);
+        checked += 1;
       }
     }
+    // The issuer, the hosted UI and the identity pool endpoint of five HTTP functions: 11 today.
+    assert.ok(checked >= 10, `only ${checked} Cognito URLs found`);
     assert.equal(new URL(stack.userPool.issuer).hostname, cognitoHost, 'the ID token issuer');
-  });
-
-  it('relies on the --add-host style mapping: the name does not resolve here by itself', async (t) => {
-    const resolved = await lookup(cognitoHost).then(
-      () => true,
-      () => false,
-    );
-    // Where the system resolves *.localhost itself (systemd-resolved), this proves nothing more.
-    if (resolved) t.skip('this machine resolves *.localhost itself');
-    else assert.equal(resolved, false);
   });
 
   it('signs in with ID.me and with Idura, and trades the session for credentials', async () => {
@@ -85,29 +75,48 @@ describe('sam local invoke -e events/session/signed-in.json --env-vars env.json'
   });
   after(() => standIns?.close());
 
-  it('answers signedIn: true: the stand-in user pool confirms the sample session by its refresh token', async () => {
+  /** SessionFunction alone, from its bundle, with env.json's values, invoked with the sample file. */
+  async function invokeSample(hosts: Record<string, string> | undefined) {
     const session = lambdaFunctions(standIns.template).find((fn) => fn.id === 'SessionFunction');
     assert.ok(session, 'the template has a SessionFunction');
     const runtime = await functionRuntime(session, {
       region: standIns.config.region,
       quiet: true,
       envVars: { Parameters: standIns.functionEnv },
-      hosts: { [cognitoHost]: '127.0.0.1' },
+      ...(hosts ? { hosts } : {}),
     });
     try {
       const event = JSON.parse(readFileSync(join(repoRoot, 'events', 'session', 'signed-in.json'), 'utf8'));
+      return (await runtime.invoke(event)) as { statusCode: number; body: string; cookies?: string[] };
+    } finally {
+      await runtime.close();
+    }
+  }
+
+  it('cannot confirm the session without the --add-host style mapping: cognito.localhost is unreachable', async (t) => {
+    const resolved = await lookup(cognitoHost).then(
+      () => true,
+      () => false,
+    );
+    if (resolved) {
+      t.skip('this machine resolves *.localhost itself (systemd-resolved): no mapping needed');
+      return;
+    }
+    const grants = standIns.userPool.calls.token ?? 0;
+    const result = await invokeSample(undefined);
+    assert.ok(result.statusCode >= 500, `${result.statusCode} ${result.body}`);
+    assert.doesNotMatch(result.body, /signedIn/);
+    assert.equal(standIns.userPool.calls.token ?? 0, grants, 'the token endpoint was never reached');
+  });
+
+  it('answers signedIn: true: the stand-in user pool confirms the sample session by its refresh token', async () => {
+    {
       const grants = standIns.userPool.calls.token ?? 0;
-      const result = (await runtime.invoke(event)) as {
-        statusCode: number;
-        body: string;
-        cookies?: string[];
-      };
+      const result = await invokeSample({ [cognitoHost]: '127.0.0.1' });
       assert.equal(result.statusCode, 200, result.body);
       assert.match(result.body, /^\{"signedIn":true,"provider":"IDmeSandbox"/);
       assert.equal(standIns.userPool.calls.token, grants + 1, 'confirmed by one refresh_token grant');
       assert.deepEqual(result.cookies ?? [], [], 'the session cookie is kept, not cleared');
-    } finally {
-      await runtime.close();
     }
   });
 });
