@@ -49,7 +49,7 @@ describe('esbuild gets exactly the template’s BuildProperties', () => {
     });
   }
 
-  it('bundles carry no code the template does not ask for (no createRequire banner), and load as ESM', async () => {
+  it('bundles carry no code the template does not ask for (no createRequire banner), as .mjs with a source map', async () => {
     for (const fn of functions) {
       const artifact = await functionArtifact(fn);
       const bundle = readFileSync(artifact.moduleFile, 'utf8');
