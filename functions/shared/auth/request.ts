@@ -56,8 +56,11 @@ export function checkCookieRequestOrigin(event: Pick<HttpEvent, 'headers'>, poli
   if (origin !== undefined) {
     if (origin === policy.selfOrigin || policy.allowedOrigins.includes(origin)) return;
     throw new ForbiddenError(
-      'Cookie-authenticated requests are only accepted from the allowed frontend origins; add this origin to ALLOWED_ORIGINS if it is yours',
-      { code: 'origin_not_allowed' },
+      'Cookie-authenticated requests are only accepted from the allowed frontend origins',
+      {
+        code: 'origin_not_allowed',
+        hint: 'add the origin to ALLOWED_ORIGINS if it is a frontend of this deployment',
+      },
     );
   }
   const site = header(event, 'sec-fetch-site');

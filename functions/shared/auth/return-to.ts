@@ -22,8 +22,8 @@ const absoluteHttp = /^https?:\/\/[^/\\]/i;
 
 function refuse(reason: string): BadRequestError {
   return new BadRequestError(
-    `return_to ${reason}: use a path on this site (like /app) or a URL on one of the allowed origins (ALLOWED_ORIGINS)`,
-    { code: 'invalid_return_to' },
+    `return_to ${reason}: use a path on this site (like /app) or a URL on one of its frontends`,
+    { code: 'invalid_return_to', hint: 'the frontends are the origins of ALLOWED_ORIGINS' },
   );
 }
 

@@ -154,8 +154,9 @@ function tokenSet(result: oauth.TokenEndpointResponse): TokenSet {
 }
 
 /**
- * Turns oauth4webapi and fetch failures into broker errors whose messages say what to check. Token
- * endpoint errors follow the troubleshooting catalogue (https://docs.aws.amazon.com/cognito/latest/developerguide/token-endpoint.html).
+ * Turns oauth4webapi and fetch failures into broker errors: the message for the person signing in
+ * (shown on the callback page, so it never names a variable or a check), the hint for the operator
+ * (logged). Token endpoint errors follow the troubleshooting catalogue (https://docs.aws.amazon.com/cognito/latest/developerguide/token-endpoint.html).
  */
 function translateTokenError(error: unknown, operation: Operation, timeoutMs: number): Error {
   if (error instanceof BrokerError) return error;
@@ -218,11 +219,14 @@ function translateTokenError(error: unknown, operation: Operation, timeoutMs: nu
       });
     }
     if (error.code === oauth.JWT_CLAIM_COMPARISON || error.code === oauth.JWT_TIMESTAMP_CHECK) {
-      return new InvalidTokenError(`The ID token from Cognito failed a check: ${error.message}`, {
-        code: 'invalid_claim',
-        cause: error,
-        hint: 'check USER_POOL_ID/USER_POOL_ISSUER, USER_POOL_CLIENT_ID and the clocks',
-      });
+      return new InvalidTokenError(
+        `The ID token from Cognito is not valid (${error.message}); start sign-in again`,
+        {
+          code: 'invalid_claim',
+          cause: error,
+          hint: 'check USER_POOL_ID/USER_POOL_ISSUER, USER_POOL_CLIENT_ID and the clocks',
+        },
+      );
     }
     if (error.code === oauth.INVALID_RESPONSE && /"state"/.test(error.message)) {
       return new BrokerError('The state parameter does not match this sign-in; start sign-in again', {
@@ -276,30 +280,34 @@ function fromOAuthError(
       );
     case 'invalid_client':
       return new BrokerError(
-        "Cognito refused the broker's app client credentials (invalid_client); check USER_POOL_CLIENT_ID and the client secret (CLIENT_SECRET_ID)",
+        "Cognito refused the sign-in service's own credentials (its client secret), so no sign-in can complete until the service is fixed",
         {
           statusCode: 502,
           code: 'invalid_client',
           expose: true,
           cause,
-          hint: `invalid_client at ${operation}${described}`,
+          hint: `invalid_client at ${operation}${described}: check USER_POOL_CLIENT_ID and the client secret (CLIENT_SECRET_ID)`,
         },
       );
     case 'unauthorized_client':
-      if (description === 'invalid_redirect') {
-        return new BrokerError(
-          'Cognito says redirect_uri differs from the one sent to /oauth2/authorize (invalid_redirect); check PUBLIC_BASE_URL',
-          { statusCode: 502, code: 'unauthorized_client', expose: true, cause },
-        );
-      }
       return new BrokerError(
-        `The app client is not allowed the ${operation === 'refresh' ? 'refresh_token' : 'authorization_code'} grant (unauthorized_client); check AllowedOAuthFlows: [code] and ExplicitAuthFlows: [ALLOW_REFRESH_TOKEN_AUTH]`,
-        { statusCode: 502, code: 'unauthorized_client', expose: true, cause, hint: described },
+        'Cognito does not allow the sign-in service this kind of sign-in, so none can complete until the service is fixed',
+        {
+          statusCode: 502,
+          code: 'unauthorized_client',
+          expose: true,
+          cause,
+          hint:
+            description === 'invalid_redirect'
+              ? `redirect_uri differs from the one sent to /oauth2/authorize (invalid_redirect) at ${operation}: check PUBLIC_BASE_URL`
+              : `the app client is not allowed the ${operation === 'refresh' ? 'refresh_token' : 'authorization_code'} grant${described}: check AllowedOAuthFlows: [code] and ExplicitAuthFlows: [ALLOW_REFRESH_TOKEN_AUTH]`,
+        },
       );
     default:
-      return new UpstreamError(`Cognito refused the ${operation}: ${code}${described}`, {
+      return new UpstreamError(`Cognito refused the ${operation}; try again`, {
         code: 'token_endpoint_error',
         cause,
+        hint: `${code.slice(0, 60)} at ${operation}${described}`,
       });
   }
 }

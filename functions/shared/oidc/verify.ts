@@ -285,8 +285,9 @@ function checkClaims(payload: JsonObject, issuer: TrustedIssuer, skew: number, n
     throw new TokenExpiredError('The ID token has expired; refresh it and try again');
   }
   if (iat > now + skew) {
-    throw new InvalidTokenError('The ID token was issued in the future or too long ago (iat); check clocks', {
+    throw new InvalidTokenError('The ID token was issued in the future (iat)', {
       code: 'token_not_yet_valid',
+      hint: 'check the clocks, and CLOCK_SKEW_SECONDS',
     });
   }
   if (payload.auth_time !== undefined && !isNumber(payload.auth_time))
@@ -302,8 +303,9 @@ function checkAzp(claims: IdTokenClaims, issuer: TrustedIssuer): void {
   const azp = claims.azp;
   if (azp === undefined) return;
   if (typeof azp !== 'string' || !issuer.clientIds.includes(azp)) {
-    throw new InvalidTokenError('The token was issued to another client (azp); check USER_POOL_CLIENT_ID', {
+    throw new InvalidTokenError('The token was issued to another client (azp)', {
       code: 'wrong_audience',
+      hint: 'azp is not USER_POOL_CLIENT_ID or one of TRUSTED_CLIENT_IDS',
     });
   }
   const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
@@ -362,8 +364,9 @@ function translate(error: unknown, issuer: TrustedIssuer): BrokerError {
   if (error instanceof CognitoJwtInvalidClientIdError || error instanceof JwtInvalidAudienceError) {
     if ((error as FailedAssertionError).failedAssertion.actual === undefined)
       return claimError('aud', 'missing');
-    return new InvalidTokenError('The token was issued to another client (aud); check USER_POOL_CLIENT_ID', {
+    return new InvalidTokenError('The token was issued to another client (aud)', {
       code: 'wrong_audience',
+      hint: 'aud is not USER_POOL_CLIENT_ID or one of TRUSTED_CLIENT_IDS',
     });
   }
   if (error instanceof JwtInvalidIssuerError) return claimError('iss', 'check_failed');

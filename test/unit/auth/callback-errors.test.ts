@@ -1,10 +1,20 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
+import type { Request } from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { parseCallbackConfig } from '../../../functions/callback/config.ts';
 import {
   type CallbackProblem,
+  callbackErrorResponses,
   explainCallbackError,
   renderCallbackOutcome,
 } from '../../../functions/shared/auth/callback-errors.ts';
+import { createTokenEndpoint } from '../../../functions/shared/auth/token-endpoint.ts';
+import { BrokerError } from '../../../functions/shared/errors.ts';
+import type { HttpEvent, HttpResult } from '../../../functions/shared/http.ts';
+import { createLogger } from '../../../functions/shared/log.ts';
+import { authEnv, createFakeUserPool, testClientSecret } from '../../helpers/user-pool.ts';
 
 describe('explainCallbackError', () => {
   const cases: Array<[string, string | undefined, string, number, RegExp]> = [
@@ -156,4 +166,94 @@ describe('renderCallbackOutcome (what the person signing in sees)', () => {
     const result = render(explainCallbackError('<b>x</b>', undefined), { json: true });
     assert.match(JSON.parse(result.body as string).message, /"bxb"/);
   });
+});
+
+/** What the person signing in must never see: a variable, a file, a check or the operator's hint. */
+function assertNothingForOperators(body: string, hint: string | undefined): void {
+  assert.doesNotMatch(body, /\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b/, 'no environment variable');
+  assert.doesNotMatch(body, /\.(md|ts|ya?ml)\b|§/, 'no file');
+  assert.doesNotMatch(body, /\bcheck/i, 'no check');
+  if (hint) assert.ok(!body.includes(hint), `hint shown: ${hint}`);
+}
+
+describe('token-endpoint errors at the callback (what the person signing in sees)', () => {
+  type Fault = Parameters<Awaited<ReturnType<typeof createFakeUserPool>>['setFault']>[0];
+  const faults: Array<[string, Fault, { claims?: Record<string, unknown> }?]> = [
+    ['invalid_client', { status: 400, body: { error: 'invalid_client' } }],
+    [
+      'a Basic challenge (invalid_client)',
+      { status: 401, headers: { 'www-authenticate': 'Basic realm="x"' } },
+    ],
+    [
+      'unauthorized_client / invalid_redirect',
+      { status: 400, body: { error: 'unauthorized_client', error_description: 'invalid_redirect' } },
+    ],
+    ['unauthorized_client', { status: 400, body: { error: 'unauthorized_client' } }],
+    ['invalid_grant', { status: 400, body: { error: 'invalid_grant' } }],
+    [
+      'an error Cognito describes with a variable',
+      { status: 400, body: { error: 'invalid_request', error_description: 'check USER_POOL_CLIENT_ID' } },
+    ],
+    ['a 5xx', { status: 500, body: { error: 'server_error' } }],
+    ['an answer that is not JSON', { status: 200, body: 'oops', headers: { 'content-type': 'text/plain' } }],
+    ['no answer', 'network'],
+    ['an ID token for another client', undefined, { claims: { aud: 'another-client' } }],
+  ];
+
+  for (const [name, fault, options] of faults) {
+    it(`${name}: the page and the JSON name no variable, file or check; the hint is logged`, async () => {
+      const pool = await createFakeUserPool();
+      const config = parseCallbackConfig(authEnv());
+      const tokens = createTokenEndpoint(config, {
+        clientSecret: async () => testClientSecret,
+        fetch: pool.fetch,
+      });
+      const verifier = 'v'.repeat(43);
+      const authorize = new URL('https://auth.example.test/oauth2/authorize');
+      authorize.search = new URLSearchParams({
+        code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+        nonce: 'nonce-1',
+        state: 'state-1',
+        redirect_uri: config.callbackUrl,
+      }).toString();
+      const callbackParameters = pool.authorize(
+        authorize.href,
+        options?.claims ? { claims: options.claims } : {},
+      );
+      pool.setFault(fault);
+      const error = await tokens
+        .exchangeCode({
+          callbackParameters,
+          expectedState: 'state-1',
+          codeVerifier: verifier,
+          nonce: 'nonce-1',
+        })
+        .then(
+          () => assert.fail('the exchange succeeded'),
+          (e: unknown) => e,
+        );
+      assert.ok(error instanceof BrokerError, String(error));
+      for (const accept of ['text/html', 'application/json']) {
+        const lines: string[] = [];
+        const middleware = callbackErrorResponses(createLogger({ write: (line) => lines.push(line) }), {
+          startOver: '/',
+          clearLoginState: 'login-state=; Max-Age=0',
+          https: true,
+        });
+        const request = {
+          event: { headers: { accept }, requestContext: { requestId: 'r1' } } as unknown as HttpEvent,
+          context: {} as Context,
+          error,
+          response: undefined,
+          internal: {},
+        } as unknown as Request<HttpEvent, HttpResult>;
+        await middleware.onError?.(request);
+        const body = String(request.response?.body);
+        assert.match(body, new RegExp(error.code), 'the error code is shown');
+        assertNothingForOperators(body, error.hint);
+        if (error.hint)
+          assert.ok(lines.join('\n').includes(JSON.stringify(error.hint).slice(1, -1)), 'hint logged');
+      }
+    });
+  }
 });

@@ -274,7 +274,8 @@ describe('GET /auth/callback', () => {
       const result = await callback(callbackEvent(callbackQuery, [loginCookie], json));
       assert.equal(result.statusCode, 502);
       assert.equal(errorOf(result.body), 'invalid_client');
-      assert.match(JSON.parse(result.body as string).message, /CLIENT_SECRET_ID/);
+      assert.match(JSON.parse(result.body as string).message, /client secret/);
+      assert.doesNotMatch(result.body as string, /CLIENT_SECRET_ID/, 'the variable is for the log only');
     });
   });
 

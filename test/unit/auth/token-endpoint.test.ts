@@ -38,12 +38,19 @@ function codeFor(pool: FakeUserPool, options: { nonce?: string | null } = {}) {
   return { callbackParameters, expectedState: 'state-1', codeVerifier: verifier, nonce: 'nonce-1' };
 }
 
-const failsWith = (promise: Promise<unknown>, code: string, status: number, message?: RegExp) =>
+const failsWith = (
+  promise: Promise<unknown>,
+  code: string,
+  status: number,
+  message?: RegExp,
+  hint?: RegExp,
+) =>
   assert.rejects(promise, (error: unknown) => {
     assert.ok(error instanceof BrokerError, String(error));
     assert.equal(error.code, code);
     assert.equal(error.statusCode, status);
     if (message) assert.match(error.message, message);
+    if (hint) assert.match(error.hint ?? '', hint);
     return true;
   });
 
@@ -87,20 +94,32 @@ describe('token endpoint client', () => {
   it('explains invalid_client (400 JSON or 401 challenge) as the broker client credentials', async () => {
     const { pool, tokens } = await setup();
     pool.setFault({ status: 400, body: { error: 'invalid_client' } });
-    await failsWith(tokens.refresh('rt'), 'invalid_client', 502, /USER_POOL_CLIENT_ID and the client secret/);
+    await failsWith(
+      tokens.refresh('rt'),
+      'invalid_client',
+      502,
+      /own credentials/,
+      /USER_POOL_CLIENT_ID and the client secret/,
+    );
     pool.setFault({ status: 401, headers: { 'www-authenticate': 'Basic realm="cognito"' } });
     await failsWith(tokens.refresh('rt'), 'invalid_client', 502);
   });
 
-  it('explains unauthorized_client: invalid_redirect points at PUBLIC_BASE_URL, otherwise the client flows', async () => {
+  it('explains unauthorized_client to the operator: invalid_redirect points at PUBLIC_BASE_URL, otherwise the client flows', async () => {
     const { pool, tokens } = await setup();
     pool.setFault({
       status: 400,
       body: { error: 'unauthorized_client', error_description: 'invalid_redirect' },
     });
-    await failsWith(tokens.exchangeCode(codeFor(pool)), 'unauthorized_client', 502, /PUBLIC_BASE_URL/);
+    await failsWith(
+      tokens.exchangeCode(codeFor(pool)),
+      'unauthorized_client',
+      502,
+      undefined,
+      /PUBLIC_BASE_URL/,
+    );
     pool.setFault({ status: 400, body: { error: 'unauthorized_client' } });
-    await failsWith(tokens.refresh('rt'), 'unauthorized_client', 502, /ALLOW_REFRESH_TOKEN_AUTH/);
+    await failsWith(tokens.refresh('rt'), 'unauthorized_client', 502, undefined, /ALLOW_REFRESH_TOKEN_AUTH/);
   });
 
   it('turns invalid_grant on refresh into an ended session', async () => {
