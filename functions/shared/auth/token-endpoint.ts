@@ -160,17 +160,18 @@ function tokenSet(result: oauth.TokenEndpointResponse): TokenSet {
  */
 function translateTokenError(error: unknown, operation: Operation, timeoutMs: number): Error {
   if (error instanceof BrokerError) return error;
+  const cause = loggable(error);
   if (error instanceof oauth.ResponseBodyError)
-    return fromOAuthError(error.error, error.error_description, operation, error);
+    return fromOAuthError(error.error, error.error_description, operation, cause);
   if (error instanceof oauth.WWWAuthenticateChallengeError) {
-    return fromOAuthError('invalid_client', undefined, operation, error);
+    return fromOAuthError('invalid_client', undefined, operation, cause);
   }
   if (error instanceof oauth.AuthorizationResponseError) {
     // Handled before the exchange by the callback; reaching here means the caller skipped that step.
     return new BrokerError(`The sign-in was refused: ${error.error}`, {
       statusCode: 400,
       code: 'authorization_error',
-      cause: error,
+      cause,
     });
   }
   const name = (error as { name?: unknown })?.name;
@@ -182,40 +183,40 @@ function translateTokenError(error: unknown, operation: Operation, timeoutMs: nu
       {
         statusCode: 504,
         code: 'upstream_timeout',
-        cause: error,
+        cause,
         hint: 'check COGNITO_DOMAIN_URL and UPSTREAM_TIMEOUT_MS',
       },
     );
   }
   if (error instanceof oauth.OperationProcessingError) {
-    const cause = error.cause as { claim?: unknown; status?: unknown } | undefined;
+    const detail = error.cause as { claim?: unknown; status?: unknown } | undefined;
     // A 5xx is Cognito failing, not a malformed answer: say so (OAuth error bodies only come with 4xx).
     if (
       error.code === oauth.RESPONSE_IS_NOT_CONFORM &&
-      typeof cause?.status === 'number' &&
-      cause.status >= 500
+      typeof detail?.status === 'number' &&
+      detail.status >= 500
     ) {
       return new UpstreamError(
         operation === 'code exchange'
-          ? `Cognito's token endpoint failed (HTTP ${cause.status}); start sign-in again`
-          : `Cognito's token endpoint failed (HTTP ${cause.status}) during ${operation}; try again`,
+          ? `Cognito's token endpoint failed (HTTP ${detail.status}); start sign-in again`
+          : `Cognito's token endpoint failed (HTTP ${detail.status}) during ${operation}; try again`,
         {
           code: 'upstream_error',
-          cause: error,
+          cause,
           hint: 'Cognito answered 5xx: check the Cognito service health',
         },
       );
     }
-    if (error.code === oauth.JWT_CLAIM_COMPARISON && cause?.claim === 'nonce') {
+    if (error.code === oauth.JWT_CLAIM_COMPARISON && detail?.claim === 'nonce') {
       return new InvalidTokenError(
         'The ID token nonce does not match this sign-in (possible replay); start sign-in again',
-        { code: 'nonce_mismatch', cause: error },
+        { code: 'nonce_mismatch', cause },
       );
     }
     if (error.code === oauth.INVALID_RESPONSE && /"nonce"/.test(error.message)) {
       return new InvalidTokenError('The ID token carries no nonce; start sign-in again', {
         code: 'nonce_mismatch',
-        cause: error,
+        cause,
       });
     }
     if (error.code === oauth.JWT_CLAIM_COMPARISON || error.code === oauth.JWT_TIMESTAMP_CHECK) {
@@ -223,7 +224,7 @@ function translateTokenError(error: unknown, operation: Operation, timeoutMs: nu
         `The ID token from Cognito is not valid (${error.message}); start sign-in again`,
         {
           code: 'invalid_claim',
-          cause: error,
+          cause,
           hint: 'check USER_POOL_ID/USER_POOL_ISSUER, USER_POOL_CLIENT_ID and the clocks',
         },
       );
@@ -232,28 +233,48 @@ function translateTokenError(error: unknown, operation: Operation, timeoutMs: nu
       return new BrokerError('The state parameter does not match this sign-in; start sign-in again', {
         statusCode: 400,
         code: 'state_mismatch',
-        cause: error,
+        cause,
       });
     }
     return new UpstreamError(`Cognito's answer to the ${operation} is not a valid token response`, {
       code: 'invalid_token_response',
-      cause: error,
+      cause,
       hint: `${error.code}: ${error.message}`,
     });
   }
   if (error instanceof oauth.UnsupportedOperationError) {
     return new UpstreamError(`Cognito's answer to the ${operation} is not supported`, {
       code: 'invalid_token_response',
-      cause: error,
+      cause,
       hint: error.message,
     });
   }
   return new UpstreamError(`Cognito's token endpoint could not be reached during ${operation}; try again`, {
     statusCode: 503,
     code: 'upstream_unavailable',
-    cause: error,
+    cause,
     hint: 'check COGNITO_DOMAIN_URL (the hosted-UI domain) and network access',
   });
+}
+
+const oauthErrors = [
+  oauth.OperationProcessingError,
+  oauth.ResponseBodyError,
+  oauth.WWWAuthenticateChallengeError,
+  oauth.AuthorizationResponseError,
+  oauth.UnsupportedOperationError,
+];
+
+/**
+ * The cause as it may reach a log line. oauth4webapi puts what it checked in its errors' `cause` and
+ * properties: the ID token's claims (name, email…), the token response's body (tokens), the callback's
+ * parameters (code, state); only its name, code and message (fixed texts) are kept. Network errors
+ * are kept whole: their causes (ECONNREFUSED…) carry nothing personal.
+ */
+function loggable(error: unknown): unknown {
+  if (!oauthErrors.some((type) => error instanceof type)) return error;
+  const { name, message, code } = error as Error & { code?: unknown };
+  return Object.assign(new Error(message), { name, ...(typeof code === 'string' ? { code } : {}) });
 }
 
 function fromOAuthError(
