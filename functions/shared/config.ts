@@ -40,7 +40,7 @@ export class EnvReader {
     return value;
   }
 
-  /** An http(s) URL without trailing slash. Plain http only for loopback hosts (the offline stack). */
+  /** An http(s) URL without trailing slash. Plain http only where `plainHttpAllowed` says (local runs). */
   url(name: string, value = this.optional(name)): string | undefined {
     if (value === undefined) return undefined;
     let parsed: URL;
@@ -50,11 +50,28 @@ export class EnvReader {
       this.problems.push(`${name} "${value}" is not a URL`);
       return undefined;
     }
-    if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && isLoopback(parsed.hostname))) {
-      this.problems.push(`${name} must use https:// (plain http is only allowed for localhost): "${value}"`);
+    if (
+      parsed.protocol !== 'https:' &&
+      !(parsed.protocol === 'http:' && this.plainHttpAllowed(parsed.hostname))
+    ) {
+      this.problems.push(
+        `${name} must use https:// (plain http only for localhost and 127.0.0.1, or *.localhost under sam local): "${value}"`,
+      );
       return undefined;
     }
     return value.replace(/\/+$/, '');
+  }
+
+  /**
+   * Plain http is for the machine itself: `localhost`, `[::1]` and 127.0.0.0/8 wherever the function
+   * runs. Other `*.localhost` names only under sam local (it sets AWS_SAM_LOCAL=true): there
+   * `--add-host cognito.localhost:host-gateway` maps such a name to the Docker host, reached over the
+   * bridge network; a deployed function has no such mapping, so it refuses them.
+   */
+  plainHttpAllowed(hostname: string): boolean {
+    if (hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname))
+      return true;
+    return this.optional('AWS_SAM_LOCAL') === 'true' && isLoopback(hostname);
   }
 
   list(name: string): string[] {
@@ -100,9 +117,10 @@ export class EnvReader {
 }
 
 /**
- * Loopback names, where plain http is allowed (local runs only): `localhost` and its subdomains
- * (reserved for loopback by RFC 6761 section 6.3, never a public name; `sam local` maps one to the
- * Docker host with --add-host, see README), `[::1]` and 127.0.0.0/8.
+ * Names reserved for loopback: `localhost` and its subdomains (RFC 6761 section 6.3, never a public
+ * name), `[::1]` and 127.0.0.0/8. Reserved is not routed: browsers resolve `*.localhost` to loopback,
+ * but under sam local `--add-host` maps one to the Docker host, so the functions' own rule is
+ * `EnvReader.plainHttpAllowed`. The doctor and the offline stack use this one.
  */
 export function isLoopback(hostname: string): boolean {
   return (
@@ -234,7 +252,7 @@ export function readOrigins(r: EnvReader, options: { required: boolean }): strin
     try {
       const u = new URL(value);
       if (u.origin !== value.replace(/\/$/, '') || u.origin === 'null') throw new Error('not an origin');
-      if (u.protocol !== 'https:' && !isLoopback(u.hostname)) throw new Error('not https');
+      if (u.protocol !== 'https:' && !r.plainHttpAllowed(u.hostname)) throw new Error('not https');
       origins.push(u.origin);
     } catch {
       r.problems.push(

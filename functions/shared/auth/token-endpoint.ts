@@ -80,7 +80,7 @@ export function createTokenEndpoint(
     signal: AbortSignal.timeout(config.upstreamTimeoutMs),
     [oauth.customFetch]: (url: string, init: oauth.CustomFetchOptions<'POST', URLSearchParams>) =>
       upstreamCall('TokenEndpoint', () => fetchImpl(url, init as RequestInit), httpOutcome),
-    // Plain http is only ever configured for loopback (the offline stack); config.ts enforces it.
+    // Plain http only for the local machine (localhost, or *.localhost under sam local): config.ts enforces it.
     [oauth.allowInsecureRequests]: config.endpoints.token.startsWith('http:'),
   });
   const auth = async () => oauth.ClientSecretBasic(await deps.clientSecret());

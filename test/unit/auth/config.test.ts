@@ -181,6 +181,45 @@ describe('the sign-in parsers', () => {
     const plain = authEnv({ PUBLIC_BASE_URL: 'http://api.example.com' });
     assert.ok(problemsOf(() => parseSessionFunctionConfig(plain)).length > 0);
   });
+
+  it('allow plain http for *.localhost names only under sam local, where --add-host maps them to the Docker host', () => {
+    const accepts = (host: string, samLocal: boolean) => {
+      const env = authEnv({
+        COGNITO_DOMAIN_URL: `http://${host}:9230`,
+        ALLOWED_ORIGINS: `http://${host}:5173`,
+        ...(samLocal ? { AWS_SAM_LOCAL: 'true' } : {}),
+      });
+      try {
+        parseSessionFunctionConfig(env);
+        return true;
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        assert.ok(error.problems.some((p) => p.startsWith('COGNITO_DOMAIN_URL must use https://')));
+        assert.ok(error.problems.some((p) => p.startsWith('ALLOWED_ORIGINS entry')));
+        return false;
+      }
+    };
+    for (const host of ['localhost', '127.0.0.1', '127.1.2.3', '[::1]']) {
+      assert.equal(accepts(host, false), true, host);
+      assert.equal(accepts(host, true), true, `${host} under sam local`);
+    }
+    for (const host of ['cognito.localhost', 'a.b.localhost']) {
+      assert.equal(accepts(host, false), false, `${host} refused without AWS_SAM_LOCAL`);
+      assert.equal(accepts(host, true), true, `${host} under sam local`);
+    }
+    for (const host of [
+      'localhost.evil.example',
+      'cognito.localhost.evil.example',
+      'evillocalhost',
+      'example.com',
+      '10.0.0.1',
+      '172.17.0.1',
+      '192.168.1.1',
+    ]) {
+      assert.equal(accepts(host, false), false, host);
+      assert.equal(accepts(host, true), false, `${host} under sam local`);
+    }
+  });
 });
 
 describe('parseCredentialsConfig', () => {
