@@ -108,7 +108,7 @@ export class SignInRequiredError extends BrokerError {
 /** The page's origin may not use the session cookie (`ALLOWED_ORIGINS`), or the request was cross-site. */
 export class OriginNotAllowedError extends BrokerError {}
 
-/** The bearer ID token was refused (expired, wrong audience, …): get a fresh one. */
+/** The bearer ID token (`idToken`) was refused (expired, wrong audience, …): get a fresh one. */
 export class TokenRejectedError extends BrokerError {}
 
 /** Cognito throttled the broker and the retries ran out (or the wait was too long). */
@@ -201,7 +201,11 @@ export function createBrokerClient(options: BrokerClientOptions): BrokerClient {
   /** The typed error for an answer that is not OK. */
   function toError(body: ErrorBody, response: Response): BrokerError {
     const { status } = response;
-    if (SIGN_IN_AGAIN.has(body.error)) return new SignInRequiredError(body, status, signInUrl, lastProvider);
+    // With the session cookie, any 401 (session_mismatch, a refreshed token refused…) ends the
+    // session (the broker clears the cookie): only signing in again helps.
+    if (SIGN_IN_AGAIN.has(body.error) || (status === 401 && options.idToken === undefined)) {
+      return new SignInRequiredError(body, status, signInUrl, lastProvider);
+    }
     if (ORIGIN.has(body.error))
       return new OriginNotAllowedError(body.error, body.message, status, body.requestId);
     if (THROTTLED.has(body.error) || status === 429) {

@@ -251,8 +251,9 @@ describe('typed errors', () => {
     [401, 'unauthenticated', SignInRequiredError, { 'www-authenticate': 'Bearer' }],
     [403, 'origin_not_allowed', OriginNotAllowedError],
     [403, 'cross_site_request', OriginNotAllowedError],
-    [401, 'token_expired', TokenRejectedError, { 'www-authenticate': 'Bearer error="invalid_token"' }],
-    [401, 'wrong_audience', TokenRejectedError, { 'www-authenticate': 'Bearer error="invalid_token"' }],
+    // With the cookie, a rejected (refreshed) token ends the session: sign in again.
+    [401, 'session_mismatch', SignInRequiredError, { 'www-authenticate': 'Bearer error="invalid_token"' }],
+    [401, 'token_expired', SignInRequiredError, { 'www-authenticate': 'Bearer error="invalid_token"' }],
     [502, 'upstream_error', UpstreamError],
     [503, 'upstream_unavailable', UpstreamError],
     [503, 'keys_unavailable', UpstreamError],
@@ -273,6 +274,30 @@ describe('typed errors', () => {
       assert.equal((error as BrokerError).status, status);
       assert.equal((error as BrokerError).requestId, 'req-1');
       assert.equal((error as BrokerError).message, `${code} happened`);
+    });
+  }
+
+  const bearerCases: Array<[string, new (...args: never[]) => BrokerError]> = [
+    ['token_expired', TokenRejectedError],
+    ['wrong_audience', TokenRejectedError],
+  ];
+  for (const [code, type] of bearerCases) {
+    it(`with idToken: 401 ${code} (Bearer error="invalid_token") → ${type.name}`, async () => {
+      const { fetch } = scripted(
+        errorAnswer(401, code, { 'www-authenticate': 'Bearer error="invalid_token"' }),
+      );
+      const provider = brokerCredentials({
+        baseUrl: base,
+        fetch,
+        now: () => start,
+        idToken: async () => 'id',
+      });
+      const error = await provider().then(
+        () => assert.fail('resolved'),
+        (e: unknown) => e,
+      );
+      assert.equal((error as BrokerError).constructor, type);
+      assert.equal((error as BrokerError).code, code);
     });
   }
 
