@@ -117,7 +117,6 @@ export async function startLogin(
     deps.keyring,
   );
   const url = new URL(config.endpoints.authorize);
-  recordSignIn('started', provider);
   url.search = new URLSearchParams({
     response_type: 'code',
     client_id: config.userPoolClientId,
@@ -139,6 +138,8 @@ export async function startLogin(
       { code: 'invalid_return_to', hint: `login-state cookie would be ${Buffer.byteLength(line)} bytes` },
     );
   }
+  // Counted once every check passed: a refused login is not a started sign-in.
+  recordSignIn('started', provider);
   return { location: url.href, setCookie: line, state };
 }
 

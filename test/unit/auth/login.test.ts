@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { decodeProtectedHeader } from 'jose';
 import { openCookie } from '../../../functions/shared/auth/cookies.ts';
+import { MetricsCollector, tapStdout } from '../../../local/emf.ts';
 import { apiEvent } from '../../helpers/events.ts';
 import { authEnv, testCallbackUrl, testDomain, testFrontend } from '../../helpers/user-pool.ts';
 import { attributesOf, configured, cookieValueOf, invoker, keyring, pairOf } from './support.ts';
@@ -58,6 +59,23 @@ describe('GET /auth/login', () => {
     assert.equal(result.statusCode, 400);
     assert.equal(JSON.parse(result.body as string).error, 'invalid_return_to');
     assert.equal(result.cookies, undefined);
+  });
+
+  it('counts SignInStarted only for a login that passed every check', async () => {
+    const collector = new MetricsCollector();
+    const untap = tapStdout((chunk) => collector.ingestWrite(chunk));
+    const started = () => collector.datapoints.filter((p) => p.name === 'SignInStarted').length;
+    try {
+      const tooLong = await loginWith({ provider: 'IDmeSandbox', return_to: `/${'€'.repeat(400)}` });
+      assert.equal(tooLong.statusCode, 400);
+      const unknown = await loginWith({ provider: 'Nope', return_to: '/' });
+      assert.equal(unknown.statusCode, 400);
+      assert.equal(started(), 0, 'a refused login counted as started');
+      assert.equal((await loginWith({ provider: 'IDmeSandbox', return_to: '/' })).statusCode, 302);
+      assert.ok(started() > 0, 'an accepted login is counted');
+    } finally {
+      untap();
+    }
   });
 
   it('accepts the longest return_to whose login cookie still fits in 4096 bytes, and refuses one byte more', async () => {
