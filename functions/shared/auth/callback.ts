@@ -10,7 +10,7 @@
 import type { BoundedCache } from '../bounded-cache.ts';
 import type { IdentityClient } from '../clients.ts';
 import { safeEqual } from '../compare.ts';
-import { BadRequestError, BrokerError, InvalidTokenError } from '../errors.ts';
+import { BadRequestError, BrokerError } from '../errors.ts';
 import type { HttpEvent } from '../http.ts';
 import { getIdentityId, loginsKeyFor } from '../identity-pool.ts';
 import type { Logger } from '../log.ts';
@@ -36,8 +36,8 @@ export interface CallbackDeps {
   verifier: IdTokenVerifier;
   /** States already used in this container (single use; the cookie is also cleared). */
   usedStates: BoundedCache<string, true>;
-  /** Resolves the identity id at sign-in when an identity pool is configured. */
-  identityClient?: IdentityClient | undefined;
+  /** Resolves the identity id at sign-in. */
+  identityClient: IdentityClient;
   nowSeconds: number;
   log: Logger;
 }
@@ -101,12 +101,8 @@ export async function completeLogin(
       codeVerifier: loginState.codeVerifier,
       nonce: loginState.nonce,
     });
+    // The verifier accepts the user pool's tokens only (its issuer is the one trusted).
     const { claims } = await deps.verifier.verify(tokens.idToken, { nonce: loginState.nonce });
-    if (claims.iss !== deps.config.userPool.issuer) {
-      throw new InvalidTokenError('The ID token was not issued by the user pool', {
-        code: 'untrusted_issuer',
-      });
-    }
     if (tokens.refreshToken === undefined) {
       throw new BrokerError('Cognito returned no refresh token, so no session can be kept', {
         statusCode: 502,
@@ -169,11 +165,9 @@ async function identityIdAtSignIn(
   issuer: string,
   deps: CallbackDeps,
 ): Promise<string | undefined> {
-  const identityPoolId = deps.config.identityPoolId;
-  if (deps.identityClient === undefined || identityPoolId === undefined) return undefined;
   try {
     return await getIdentityId(deps.identityClient, {
-      identityPoolId,
+      identityPoolId: deps.config.identityPoolId,
       loginsKey: loginsKeyFor(issuer),
       idToken,
     });

@@ -4,6 +4,7 @@
  */
 import {
   type EnvReader,
+  type IdentityPoolSettings,
   readOrigins,
   readSecretSetting,
   readUpstreamTimeout,
@@ -164,13 +165,15 @@ export function readSessionMaxAge(r: EnvReader): number {
  * Every sign-in setting, for the domain modules' `Pick<AuthConfig, …>`: each function's config has
  * exactly the fields its domain calls pick.
  */
-export interface AuthConfig extends UserPoolSettings, HostedUiSettings, CookieSettings {
+export interface AuthConfig
+  extends UserPoolSettings,
+    HostedUiSettings,
+    CookieSettings,
+    // The callback resolves the identity id at sign-in (GetId).
+    IdentityPoolSettings {
   clientSecret: SecretSetting<string>;
   identityProviders: readonly string[];
   scopes: string;
   sessionMaxAgeSeconds: number;
-  /** When set, the callback resolves the identity id at sign-in (GetId). */
-  identityPoolId: string | undefined;
-  cognitoIdentityEndpoint: string | undefined;
   clockSkewSeconds: number;
 }

@@ -127,7 +127,7 @@ export function createIdTokenVerifier(
   const { fetch: fetchImpl, now = Date.now } = typeof options === 'function' ? { fetch: options } : options;
   const issuer = config.userPool;
   const skew = config.clockSkewSeconds;
-  const jwksUri = issuer.jwksUri ?? `${issuer.issuer}/.well-known/jwks.json`;
+  const jwksUri = issuer.jwksUri;
   const jwksCache = new MaxAgeJwksCache(jwksMaxAgeMs, now, {
     fetcher: fetcherFor(fetchImpl, config.upstreamTimeoutMs),
     penaltyBox: new CooldownPenaltyBox(unknownKidCooldownMs, now),
