@@ -4,7 +4,6 @@ import {
   EnvReader,
   readClockSkew,
   readIdentityPool,
-  readOrigins,
   readUpstreamTimeout,
   readUserPool,
 } from '../shared/config.ts';
@@ -22,19 +21,18 @@ const sessionVariables = ['COGNITO_DOMAIN_URL', 'COOKIE_KEYS', 'COOKIE_KEYS_SECR
 export function parseCredentialsConfig(env: Env) {
   const r = new EnvReader(env);
   const pool = readUserPool(r, r.list('TRUSTED_CLIENT_IDS'));
+  const withSession = sessionVariables.some((name) => r.optional(name) !== undefined);
+  // The session settings include UPSTREAM_TIMEOUT_MS; read once, so a bad value is one problem.
+  const sessionClient = withSession ? readSessionClient(r) : undefined;
   const token = {
     ...pool,
     clockSkewSeconds: readClockSkew(r),
-    upstreamTimeoutMs: readUpstreamTimeout(r),
+    upstreamTimeoutMs: sessionClient?.upstreamTimeoutMs ?? readUpstreamTimeout(r),
   };
-  const identityPool = readIdentityPool(r);
-  const withSession = sessionVariables.some((name) => r.optional(name) !== undefined);
-  const session = withSession ? { ...token, ...readSessionClient(r) } : undefined;
   return r.done({
     ...token,
-    ...identityPool,
-    allowedOrigins: session?.allowedOrigins ?? readOrigins(r, { required: false }),
-    session: session && Object.freeze(session),
+    ...readIdentityPool(r),
+    session: sessionClient && Object.freeze({ ...token, ...sessionClient }),
   });
 }
 

@@ -233,6 +233,20 @@ describe('parseCredentialsConfig', () => {
     assert.ok(problemsOf(() => parseCredentialsConfig(env)).some((p) => p.includes('CLIENT_SECRET_ID')));
   });
 
+  it('reports a bad UPSTREAM_TIMEOUT_MS once, with sessions or without', () => {
+    for (const env of [
+      authEnv({ UPSTREAM_TIMEOUT_MS: 'soon' }),
+      credentialsEnv({ UPSTREAM_TIMEOUT_MS: 'soon' }),
+    ]) {
+      const problems = problemsOf(() => parseCredentialsConfig(env));
+      assert.equal(
+        problems.filter((p) => p.startsWith('UPSTREAM_TIMEOUT_MS')).length,
+        1,
+        problems.join(' | '),
+      );
+    }
+  });
+
   it('trusts the extra app clients of TRUSTED_CLIENT_IDS for bearer tokens', () => {
     const config = parseCredentialsConfig(credentialsEnv({ TRUSTED_CLIENT_IDS: 'mobile-app, cli' }));
     assert.deepEqual(config.userPool.clientIds, [credentialsEnv().USER_POOL_CLIENT_ID, 'mobile-app', 'cli']);
