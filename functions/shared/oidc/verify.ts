@@ -149,7 +149,7 @@ export function createIdTokenVerifier(
           },
         });
       } catch (error) {
-        throw translate(error, issuer);
+        throw translate(error);
       }
       return { claims: claims as IdTokenClaims, issuer };
     },
@@ -327,7 +327,7 @@ function checkNonce(claims: IdTokenClaims, expected: string): void {
 }
 
 /** The adapter: aws-jwt-verify's error classes to the broker's codes and messages. */
-function translate(error: unknown, issuer: TrustedIssuer): BrokerError {
+function translate(error: unknown): BrokerError {
   if (error instanceof BrokerError) return error;
   if (error instanceof JwtParseError) return malformed();
   if (error instanceof JwtInvalidSignatureError) {
@@ -371,13 +371,18 @@ function translate(error: unknown, issuer: TrustedIssuer): BrokerError {
   }
   if (error instanceof JwtInvalidIssuerError) return claimError('iss', 'check_failed');
   if (error instanceof JwtInvalidClaimError) return claimError('token', 'check_failed');
-  // Fetching or reading the JWKS failed (FetchError, JwksValidationError, a timeout, a socket error).
   if (error instanceof JwkValidationError) return unknownKey();
+  // Anything else is a fault of the broker (a TypeError…), not of the keys: a 500, not a 503.
+  throw error;
+}
+
+/** Fetching or reading the JWKS failed (a timeout, a socket error, a non-200, a malformed set). */
+function keysUnavailable(error: unknown, jwksUri: string): UpstreamError {
   return new UpstreamError('The signing keys of the token issuer could not be fetched; try again shortly', {
     statusCode: 503,
     code: 'keys_unavailable',
     cause: error,
-    hint: `JWKS of ${issuer.issuer} unreachable${error instanceof JwksValidationError ? ' or malformed' : ''}; check network access and USER_POOL_ISSUER`,
+    hint: `JWKS ${jwksUri} unreachable${error instanceof JwksValidationError ? ' or malformed' : ''}; check network access and USER_POOL_ISSUER`,
   });
 }
 
@@ -397,7 +402,12 @@ class MaxAgeJwksCache extends SimpleJwksCache {
   }
 
   override async getJwks(jwksUri: string) {
-    const jwks = await super.getJwks(jwksUri);
+    let jwks: Awaited<ReturnType<SimpleJwksCache['getJwks']>>;
+    try {
+      jwks = await super.getJwks(jwksUri);
+    } catch (error) {
+      throw keysUnavailable(error, jwksUri);
+    }
     this.fetchedAt.set(jwksUri, this.now());
     return jwks;
   }

@@ -378,6 +378,21 @@ describe('JWKS cache', () => {
     await rejects(verifier.verify(await idp.sign()), 'keys_unavailable', 503);
   });
 
+  it('answers 503 keys_unavailable for a JWKS that is not JSON', async () => {
+    const idp = await createTestIssuer();
+    const verifier = createIdTokenVerifier(config, {
+      fetch: (async () => new Response('<html>maintenance</html>')) as typeof fetch,
+    });
+    await rejects(verifier.verify(await idp.sign()), 'keys_unavailable', 503);
+  });
+
+  it("lets the broker's own faults through (a 500), rather than blaming the keys with a 503", async () => {
+    const { idp, verifier } = await setup();
+    const token = await idp.sign({ nonce: 'n-1' });
+    // A programming error in a check (a nonce that is not a string makes safeEqual throw a TypeError).
+    await assert.rejects(verifier.verify(token, { nonce: 42 as unknown as string }), TypeError);
+  });
+
   it('times out a hanging JWKS endpoint', async () => {
     const idp = await createTestIssuer();
     const fast = parseCredentialsConfig(credentialsEnv({ UPSTREAM_TIMEOUT_MS: '150' }));
