@@ -1,7 +1,8 @@
 /**
  * The broker core as the offline stack (local/), the doctor (tools/) and the benchmarks (bench/) see
- * it: the one module of functions/ they import (as `#broker`, package.json "imports"; a test enforces
- * it). The functions never import this file, so their bundles hold only what they use.
+ * it, imported as `#broker` (package.json "imports"). The only other way in is `#broker/claim-rules`
+ * (shared/claims/privacy.ts, dependency-free, which the offline stack loads before any logger); a test
+ * enforces both. The functions never import this file, so their bundles hold only what they use.
  */
 export { parseCallbackConfig } from './callback/config.ts';
 export { createHandler as createCredentialsHandler } from './credentials/app.ts';

@@ -93,25 +93,28 @@ function errorTypeOf(response: UpstreamResponse, body: Record<string, unknown>):
   return type === '' ? 'Unknown' : type;
 }
 
-const deserializationHint =
-  'Deserialization error: to see the raw response, inspect the hidden field {error}.$response on this object.';
-
-/** The answer's JSON (an empty body is `{}`), or the SDK's deserialization error. */
+/**
+ * The answer's JSON (an empty body is `{}`), or the SDK's deserialization error. Its message is the
+ * broker's own: the SDK's quotes the answer's text (JSON.parse's message) and points at a `$response`
+ * field this client does not have, and a GetSecretValue answer cut short would put the secret in a
+ * message that is logged.
+ */
 function parseBody(response: UpstreamResponse, attempt: number): Record<string, unknown> | AwsServiceError {
   if (response.body === '') return {};
+  let value: unknown;
   try {
-    const value: unknown = JSON.parse(response.body);
-    if (value !== null && typeof value === 'object') return value as Record<string, unknown>;
-    throw new SyntaxError(`Unexpected answer: ${typeof value}`);
-  } catch (error) {
-    return new AwsServiceError(
-      'SyntaxError',
-      `${(error as Error).message}\n  ${deserializationHint}`,
-      response.status,
-      requestIdOf(response),
-      attempt,
-    );
+    value = JSON.parse(response.body);
+  } catch {
+    value = undefined;
   }
+  if (value !== null && typeof value === 'object') return value as Record<string, unknown>;
+  return new AwsServiceError(
+    'SyntaxError',
+    `Deserialization error: the answer (HTTP ${response.status}) is not a JSON object; its text is not kept`,
+    response.status,
+    requestIdOf(response),
+    attempt,
+  );
 }
 
 function requestIdOf(response: UpstreamResponse): string | undefined {

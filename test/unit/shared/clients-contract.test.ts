@@ -1,7 +1,8 @@
 /**
  * Contract: the broker's Cognito Identity client (functions/shared/clients.ts) and the SDK's
  * CognitoIdentityClient, given the same recorded wire answers, return the same output or throw the
- * same error (name, message, status, attempts) after the same number of requests. Both run with two
+ * same error (name, message, status, attempts; for an answer that is not JSON all but the message, which
+ * the broker keeps free of the answer's text) after the same number of requests. Both run with two
  * attempts in all (the broker's choice; the SDK configured alike), the SDK's standard retry decision.
  * The error types are every one the SDK models for GetId and GetCredentialsForIdentity, plus an
  * unmodelled one, 5xx, throttling and malformed bodies.
@@ -111,6 +112,16 @@ function casesFor(success: Answer, extraErrors: Array<[number, string, string]> 
 
 type Observed = { value?: Record<string, unknown>; error?: Record<string, unknown>; requests: number };
 
+/**
+ * The one intended difference: for an answer that is not JSON the SDK's message quotes the answer's
+ * text; the broker's does not (a GetSecretValue answer cut short would quote the secret into a logged
+ * message). Everything else about that error is compared.
+ */
+const comparable = (observed: Observed): Observed =>
+  observed.error?.name === 'SyntaxError'
+    ? { ...observed, error: { ...observed.error, message: 'not compared' } }
+    : observed;
+
 type Operation = 'GetId' | 'GetCredentialsForIdentity';
 const logins = { 'cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Pool': 'id-token' };
 
@@ -186,7 +197,7 @@ describe('Cognito Identity: the broker client and the SDK client agree on the wi
       it(`${operation}, ${c.name}: same output or error, same number of requests`, async () => {
         const sdk = await throughSdk(operation, c.answers);
         const broker = await throughBroker(operation, c.answers);
-        assert.deepEqual(broker, sdk);
+        assert.deepEqual(comparable(broker), comparable(sdk));
       });
     }
   }

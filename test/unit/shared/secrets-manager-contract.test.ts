@@ -1,12 +1,17 @@
 /**
  * Contract: the broker's GetSecretValue (functions/shared/secrets-manager.ts) and the SDK's
  * SecretsManagerClient, given the same recorded wire answers, return the same value or throw the same
- * error (name, message, status, attempts) after the same number of requests, and sign alike.
+ * error (name, message, status, attempts; for an answer that is not JSON all but the message, which
+ * the broker keeps free of the answer's text) after the same number of requests, and sign alike.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ConfiguredRetryStrategy } from '@smithy/core/retry';
+import { createSecretsManagerReader } from '../../../functions/shared/auth/secrets.ts';
+import { BrokerError } from '../../../functions/shared/errors.ts';
+import { renderError } from '../../../functions/shared/http.ts';
+import { createLogger } from '../../../functions/shared/log.ts';
 import { createGetSecretValue } from '../../../functions/shared/secrets-manager.ts';
 import type { UpstreamRequest } from '../../../functions/shared/upstream-http.ts';
 import {
@@ -111,6 +116,16 @@ const cases: Array<{ name: string; answers: Answer[] }> = [
 
 type Observed = { value?: Record<string, unknown>; error?: Record<string, unknown>; requests: number };
 
+/**
+ * The one intended difference: for an answer that is not JSON the SDK's message quotes the answer's
+ * text; the broker's does not (a GetSecretValue answer cut short would quote the secret into a logged
+ * message). Everything else about that error is compared.
+ */
+const comparable = (observed: Observed): Observed =>
+  observed.error?.name === 'SyntaxError'
+    ? { ...observed, error: { ...observed.error, message: 'not compared' } }
+    : observed;
+
 async function throughSdk(answers: Answer[]): Promise<Observed> {
   const replay = sdkReplay(answers);
   const requests = replay.requests;
@@ -170,9 +185,34 @@ describe('GetSecretValue: the broker client and the SDK client agree', () => {
     it(`${c.name}: same value or error, same number of requests`, async () => {
       const sdk = await throughSdk(c.answers);
       const broker = await throughBroker(c.answers);
-      assert.deepEqual(broker, sdk);
+      assert.deepEqual(comparable(broker), comparable(sdk));
     });
   }
+
+  it("keeps an answer's text out of the error and the log: a garbled GetSecretValue answer holds the secret", async () => {
+    // A value that lost its quotes: JSON.parse's message quotes the text around where it stopped.
+    const cut = { status: 200, body: '{"SecretString":s3cr3t-cookie-key-material}' };
+    const sdk = await throughSdk([cut]);
+    assert.ok(String(sdk.error?.message).includes('s3cr3t'), "the SDK's message quotes the answer");
+    const replay = transportReplay([cut]);
+    const reader = createSecretsManagerReader({
+      getSecretValue: createGetSecretValue({
+        region: 'eu-west-1',
+        timeoutMs: 1_000,
+        credentials: async () => credentials,
+        transport: replay.transport,
+      }),
+    });
+    const error = await reader('broker/cookies').then(
+      () => assert.fail('read'),
+      (e: unknown) => e,
+    );
+    assert.ok(error instanceof BrokerError && error.code === 'secrets_unavailable', String(error));
+    const lines: string[] = [];
+    renderError(error, 'r1', createLogger({ write: (line) => lines.push(line) }));
+    assert.ok(!lines.join('\n').includes('s3cr3t'), 'the secret reached a log line');
+    assert.match(lines.join('\n'), /not a JSON object/);
+  });
 
   it('signs with SigV4 for secretsmanager in the region, with the session token when there is one', async () => {
     const sent: UpstreamRequest[] = [];
