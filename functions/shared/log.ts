@@ -3,7 +3,7 @@
  * Logger: measured as the functions run (a bundle imported by a fresh Node 24 process), Powertools
  * Logger adds about 15 ms to every cold start, more than a tenth of /credentials' (README "Operating
  * it"); what the broker needs of it is below: the invocation's request id and function context on
- * every line (`setInvocation`, once per invocation), DEBUG for a sample of invocations, redaction.
+ * every line (`setInvocation`, once per invocation), and redaction.
  *
  * Logs are decisions, not data. The redaction below is a safety net for mistakes, not a licence to
  * pass tokens in: any key that looks like it carries a secret is replaced before it is written.
@@ -21,8 +21,7 @@ export interface Logger {
   child(context: LogContext): Logger;
   /**
    * Starts an invocation: `context` (the request id, the function) goes on every line of this logger
-   * and its children until the next call; `undefined` ends it. Each invocation is sampled for DEBUG
-   * with the logger's `sampleRate`.
+   * and its children until the next call; `undefined` ends it.
    */
   setInvocation(context: LogContext | undefined): void;
 }
@@ -76,35 +75,27 @@ export interface LoggerOptions {
   /** Where lines go; defaults to stdout. Tests capture lines here. */
   write?: (line: string) => void;
   base?: LogContext;
-  /** Share of invocations logged at DEBUG whatever the level (0 to 1; default 0). */
-  sampleRate?: number;
-  /** Random numbers in [0, 1) for the sampling; tests pass their own. */
-  random?: () => number;
 }
 
-/** What a logger and its children share: the current invocation's context and sampling. */
+/** What a logger and its children share: the current invocation's context. */
 interface InvocationState {
   context: LogContext;
-  sampled: boolean;
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {
-  return build(options, options.base ?? {}, { context: {}, sampled: false });
+  return build(options, options.base ?? {}, { context: {} });
 }
 
 function build(options: LoggerOptions, base: LogContext, state: InvocationState): Logger {
   const threshold = levels[options.level ?? 'info'];
   const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const sampleRate = options.sampleRate ?? 0;
-  const random = options.random ?? Math.random;
   const emit = (level: LogLevel, message: string, context?: LogContext) => {
-    if (levels[level] < (state.sampled ? levels.debug : threshold)) return;
+    if (levels[level] < threshold) return;
     const line = {
       level: level.toUpperCase(),
       timestamp: new Date().toISOString(),
       message,
       ...state.context,
-      ...(state.sampled ? { sampled: true } : {}),
       ...base,
       ...context,
     };
@@ -118,23 +109,14 @@ function build(options: LoggerOptions, base: LogContext, state: InvocationState)
     child: (context) => build(options, { ...base, ...context }, state),
     setInvocation(context) {
       state.context = context ?? {};
-      state.sampled = context !== undefined && sampleRate > 0 && random() < sampleRate;
     },
   };
 }
 
-/** POWERTOOLS_LOGGER_SAMPLE_RATE, Powertools' name for the same setting: a number from 0 to 1. */
-function parseSampleRate(value: string | undefined): number {
-  const rate = Number(value);
-  return Number.isFinite(rate) && rate > 0 ? Math.min(rate, 1) : 0;
-}
-
 /**
  * The container's logger. Lambda sets AWS_LAMBDA_LOG_LEVEL from the template's LoggingConfig;
- * LOG_LEVEL is the local equivalent. POWERTOOLS_LOGGER_SAMPLE_RATE (optional) logs that share of
- * invocations at DEBUG.
+ * LOG_LEVEL is the local equivalent.
  */
 export const log: Logger = createLogger({
   level: parseLevel(process.env.AWS_LAMBDA_LOG_LEVEL ?? process.env.LOG_LEVEL),
-  sampleRate: parseSampleRate(process.env.POWERTOOLS_LOGGER_SAMPLE_RATE),
 });

@@ -78,31 +78,4 @@ describe('the invocation context and DEBUG sampling', () => {
       ],
     );
   });
-
-  it('logs DEBUG for a sampled invocation only, and marks its lines', () => {
-    const draws = [0.05, 0.5];
-    const { log, lines } = capture({ level: 'info', sampleRate: 0.1, random: () => draws.shift() ?? 1 });
-    log.setInvocation({ requestId: 'sampled' });
-    log.debug('detail of a sampled invocation');
-    log.setInvocation({ requestId: 'not-sampled' });
-    log.debug('detail nobody sees');
-    log.info('decision');
-    assert.deepEqual(
-      lines.map((l) => [l.level, l.message, l.requestId, l.sampled]),
-      [
-        ['DEBUG', 'detail of a sampled invocation', 'sampled', true],
-        ['INFO', 'decision', 'not-sampled', undefined],
-      ],
-    );
-  });
-
-  it('still redacts everything on a sampled DEBUG line', () => {
-    const { log, lines } = capture({ sampleRate: 1 });
-    log.setInvocation({ requestId: 'r' });
-    log.debug('tokens', {
-      id_token: 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3In0.c2lnbmF0dXJl',
-      note: 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3In0.c2lnbmF0dXJl',
-    });
-    assert.deepEqual([lines[0]?.id_token, lines[0]?.note], ['[redacted]', '[redacted-jwt]']);
-  });
 });
