@@ -97,6 +97,17 @@ describe('GET /auth/session', () => {
     assert.equal(JSON.parse(again.body as string).signedIn, true, 'the new refresh token stands');
   });
 
+  it('tolerates a refreshed ID token dated slightly ahead (nbf) within CLOCK_SKEW_SECONDS, not beyond', async () => {
+    const { pool, session, sessionCookie } = await setup();
+    // oauth4webapi compares with the real clock; 30 s ahead is within the default 60 s skew.
+    pool.refreshClaims = { nbf: Math.floor(Date.now() / 1000) + 30 };
+    const ahead = await session(sessionEvent([sessionCookie]));
+    assert.equal(JSON.parse(ahead.body as string).signedIn, true, 'a clock 30 s ahead ends no session');
+    pool.refreshClaims = { nbf: Math.floor(Date.now() / 1000) + 600 };
+    const farAhead = await session(sessionEvent([sessionCookie]));
+    assert.equal(JSON.parse(farAhead.body as string).signedIn, false, '10 minutes ahead is refused');
+  });
+
   it('refuses another origin', async () => {
     const { session, sessionCookie } = await setup();
     const result = await session(sessionEvent([sessionCookie], { origin: 'https://evil.example' }));
