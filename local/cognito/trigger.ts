@@ -193,7 +193,7 @@ export interface TriggerRunnerOptions {
   waitMs?: number;
   /** Values for the function's declared variables, like `sam local --env-vars`. */
   envVars?: Record<string, string>;
-  /** Receives the function's stdout lines when quiet (its EMF lines, local/emf.ts). */
+  /** Receives the function's stdout lines, quiet or not (its EMF lines, local/emf.ts). */
   output?: (chunk: string) => void;
 }
 
@@ -204,9 +204,11 @@ export interface TriggerRunnerOptions {
  * 5 seconds; an attempt that gets no answer is retried, three attempts in all, as
  * https://docs.aws.amazon.com/cognito/latest/developerguide/cognito-user-pools-working-with-lambda-triggers.html
  * says ("must respond within 5 seconds … If it doesn't and if the call can be retried, Amazon
- * Cognito retries the call. After three unsuccessful attempts, the function times out"). An answer
- * within the wait, including Lambda's own timeout error for a function whose Timeout is shorter, is
- * final: the strictest reading, since the page does not say a function error is retried.
+ * Cognito retries the call. After three unsuccessful attempts, the function times out"). A retry
+ * while the earlier attempt still runs gets another container (FunctionRuntime), as Lambda gives a
+ * concurrent invocation another execution environment. An answer within the wait, including
+ * Lambda's own timeout error for a function whose Timeout is shorter, is final: the strictest
+ * reading, since the page does not say a function error is retried.
  */
 export class TriggerRunner {
   readonly config: TriggerConfig;

@@ -1,8 +1,10 @@
 /**
- * One function, one isolated runtime: a Node process started from the function's artifact with
- * exactly its Lambda environment (bootstrap.mjs), like a warm Lambda container. Its module state
- * (configuration, caches, clients) lives there. A crash or a timeout discards the container, as
- * Lambda does; the next invocation starts a new one.
+ * One function, one isolated runtime: Node processes started from the function's artifact with
+ * exactly its Lambda environment (bootstrap.mjs), like warm Lambda execution environments. Their
+ * module state (configuration, caches, clients) lives there. Each handles one invocation at a time;
+ * an invocation while all are busy starts another, as Lambda scales
+ * (https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html). A crash or a timeout
+ * discards that container, as Lambda does.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -63,13 +65,15 @@ interface Container {
   child: ChildProcess;
   ready: Promise<void>;
   pending: Map<number, Pending>;
+  /** Handling an invocation (or reserved for one): never given a second. */
+  busy: boolean;
 }
 
 export class FunctionRuntime {
   readonly functionId: string;
   readonly environment: Readonly<Record<string, string>>;
   private readonly options: RuntimeOptions;
-  private container: Container | undefined;
+  private readonly containers = new Set<Container>();
   private clockOffsetMs = 0;
   private nextId = 1;
   private closed = false;
@@ -88,14 +92,17 @@ export class FunctionRuntime {
    */
   async start(): Promise<void> {
     if (this.closed) throw new Error(`${this.functionId}: the runtime is closed`);
-    this.container ??= this.spawnContainer();
-    const container = this.container;
-    try {
-      await container.ready;
-    } catch (error) {
-      if (this.container === container) this.container = undefined;
-      throw error;
-    }
+    const [running] = this.containers;
+    await (running ?? this.spawnContainer()).ready;
+  }
+
+  /** An idle container, or a new one when every container is busy; reserved for the caller. */
+  private async acquire(): Promise<Container> {
+    if (this.closed) throw new Error(`${this.functionId}: the runtime is closed`);
+    const container = [...this.containers].find((c) => !c.busy) ?? this.spawnContainer();
+    container.busy = true;
+    await container.ready;
+    return container;
   }
 
   private spawnContainer(): Container {
@@ -156,13 +163,13 @@ export class FunctionRuntime {
     // A failed init is reported to whoever awaits it; an unawaited one must not crash the process.
     ready.catch(() => {});
     const fail = (error: LambdaError): void => {
+      this.containers.delete(container);
       settleReady?.reject(new InvocationError(this.functionId, error));
       for (const [id, p] of pending) {
         clearTimeout(p.timer);
         p.reject(new InvocationError(this.functionId, error));
         pending.delete(id);
       }
-      if (this.container?.child === child) this.container = undefined;
     };
     child.on('message', (message: Message) => {
       if (message.type === 'ready') settleReady?.resolve();
@@ -183,7 +190,9 @@ export class FunctionRuntime {
         errorMessage: `RequestId: - Error: Runtime exited with error: ${signal ? `signal: ${signal}` : `exit status ${code}`}`,
       }),
     );
-    return { child, ready, pending };
+    const container: Container = { child, ready, pending, busy: false };
+    this.containers.add(container);
+    return container;
   }
 
   /**
@@ -193,15 +202,13 @@ export class FunctionRuntime {
    *   Timeout (`Task timed out after N.00 seconds`; the container is discarded).
    */
   async invoke(event: unknown, options: { timeoutMs?: number } = {}): Promise<unknown> {
-    await this.start();
-    const container = this.container;
-    if (container === undefined) throw new Error(`${this.functionId}: no container`);
+    const container = await this.acquire();
     const timeoutMs = options.timeoutMs ?? this.options.timeoutMs;
     const id = this.nextId++;
-    return new Promise<unknown>((resolve, reject) => {
+    const answered = new Promise<unknown>((resolve, reject) => {
       const timer = setTimeout(() => {
         container.pending.delete(id);
-        if (this.container === container) this.container = undefined;
+        this.containers.delete(container);
         container.child.kill('SIGKILL');
         reject(
           new InvocationError(this.functionId, {
@@ -213,22 +220,31 @@ export class FunctionRuntime {
       container.pending.set(id, { resolve, reject, timer });
       container.child.send({ type: 'invoke', id, event, timeoutMs, awsRequestId: randomUUID() });
     });
+    try {
+      return await answered;
+    } finally {
+      container.busy = false;
+    }
   }
 
   /** Moves the function's Date by `offsetMs` from the real time (tests of expiry; never timers). */
   setClockOffset(offsetMs: number): void {
     this.clockOffsetMs = offsetMs;
-    this.container?.child.send({ type: 'clock', offsetMs });
+    for (const { child } of this.containers) if (child.connected) child.send({ type: 'clock', offsetMs });
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    const container = this.container;
-    this.container = undefined;
-    if (container === undefined || container.child.exitCode !== null) return;
-    const exited = new Promise<void>((resolve) => container.child.once('exit', () => resolve()));
-    container.child.kill('SIGKILL');
-    await exited;
+    const containers = [...this.containers];
+    this.containers.clear();
+    await Promise.all(
+      containers.map(async ({ child }) => {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+        child.kill('SIGKILL');
+        await exited;
+      }),
+    );
   }
 }
 

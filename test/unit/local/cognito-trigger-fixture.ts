@@ -1,5 +1,8 @@
 // Pre-token-generation handlers the Cognito stand-in tests point a modified template at. They run
-// in the stand-in's worker thread, so what they saw travels back inside the token they shape.
+// in the trigger's own runtime (a child process), so what they saw travels back inside the token
+// they shape.
+
+import { appendFileSync, readFileSync } from 'node:fs';
 
 interface Event {
   version: string;
@@ -56,14 +59,19 @@ export function hanging(): Promise<never> {
   });
 }
 
-let calls = 0;
-
-/** Never answers its container's first call; answers later ones with the attempt's number. */
+/**
+ * Never answers the first call of all its containers (each call appends its container's pid to
+ * ATTEMPTS_FILE); answers later ones with the attempt's number and the pids so far.
+ */
 export function hangsOnce(event: Event): Promise<Event> {
-  calls += 1;
-  if (calls === 1) return hanging();
+  const file = process.env.ATTEMPTS_FILE ?? '';
+  appendFileSync(file, `${process.pid}\n`);
+  const pids = readFileSync(file, 'utf8').trim().split('\n').map(Number);
+  if (pids.length === 1) return hanging();
   event.response = {
-    claimsAndScopeOverrideDetails: { idTokenGeneration: { claimsToAddOrOverride: { attempt: calls } } },
+    claimsAndScopeOverrideDetails: {
+      idTokenGeneration: { claimsToAddOrOverride: { attempt: pids.length, pids } },
+    },
   };
   return Promise.resolve(event);
 }

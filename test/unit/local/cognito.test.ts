@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import type { UserPoolStandInOptions } from '../../../local/cognito/user-pool.ts';
@@ -684,7 +687,7 @@ describe('user pool stand-in', () => {
 });
 
 describe('user pool stand-in with other options or a modified template', { concurrency: true }, () => {
-  const variants = 10;
+  const variants = 11;
   let idps: Idps;
   const ports: number[] = [];
   /** A pool on one of the ports the shared IdPs accept, closed with `stack.close()`. */
@@ -803,17 +806,45 @@ describe('user pool stand-in with other options or a modified template', { concu
     }
   });
 
-  it('retries a trigger that does not answer within Cognito’s wait, and uses the next attempt’s answer', async () => {
+  it('retries a trigger that does not answer within Cognito’s wait in another container, and uses its answer', async () => {
     const template = readTemplate();
     const fn = template.Resources.PreTokenGenerationFunction;
     assert.ok(fn?.Properties && fn.Metadata);
     fn.Properties.Handler = 'handler.hangsOnce';
+    const attempts = join(mkdtempSync(join(tmpdir(), 'trigger-attempts-')), 'pids');
+    fn.Properties.Environment = { Variables: { ATTEMPTS_FILE: attempts } };
     fn.Metadata.BuildProperties = { EntryPoints: ['test/unit/local/cognito-trigger-fixture.ts'] };
-    // Cognito waits 5 s per attempt; a shorter wait (injected) keeps the test from sleeping.
-    const stack = await variantStack({ template: resolver(template), triggerWaitMs: 300 });
+    // Cognito waits 5 s per attempt; a shorter wait (injected) still leaves the retry's new container
+    // time for its cold start on a loaded machine.
+    const stack = await variantStack({ template: resolver(template), triggerWaitMs: 2000 });
     try {
       const tokens = await redeem(stack.pool, await signIn(stack.pool, 'veteran'));
-      assert.equal(claimsOf(tokens.id_token).attempt, 2, 'the second attempt answered');
+      const id = claimsOf(tokens.id_token);
+      assert.equal(id.attempt, 2, 'the second attempt answered');
+      const [first, second] = id.pids as number[];
+      assert.notEqual(first, second, 'the first attempt still runs: Lambda gives the retry another container');
+    } finally {
+      await stack.close();
+      rmSync(dirname(attempts), { recursive: true, force: true });
+    }
+  });
+
+  it('fails with Cognito’s socket timeout when the trigger’s Timeout equals Cognito’s wait', async () => {
+    // The template's Timeout: 5 against Cognito's 5 s, scaled down: the first attempt's Lambda timeout
+    // ends its container while the retry runs elsewhere, so the retries time out too.
+    const template = readTemplate();
+    const fn = template.Resources.PreTokenGenerationFunction;
+    assert.ok(fn?.Properties && fn.Metadata);
+    fn.Properties.Handler = 'handler.hanging';
+    fn.Properties.Timeout = 0.3;
+    fn.Metadata.BuildProperties = { EntryPoints: ['test/unit/local/cognito-trigger-fixture.ts'] };
+    const stack = await variantStack({ template: resolver(template), triggerWaitMs: 300 });
+    try {
+      const callback = await signIn(stack.pool, 'veteran');
+      assert.equal(
+        callback.searchParams.get('error_description'),
+        'PreTokenGeneration invocation failed due to error Socket timeout while invoking Lambda function.',
+      );
     } finally {
       await stack.close();
     }
