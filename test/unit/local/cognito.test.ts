@@ -822,7 +822,11 @@ describe('user pool stand-in with other options or a modified template', { concu
       const id = claimsOf(tokens.id_token);
       assert.equal(id.attempt, 2, 'the second attempt answered');
       const [first, second] = id.pids as number[];
-      assert.notEqual(first, second, 'the first attempt still runs: Lambda gives the retry another container');
+      assert.notEqual(
+        first,
+        second,
+        'the first attempt still runs: Lambda gives the retry another container',
+      );
     } finally {
       await stack.close();
       rmSync(dirname(attempts), { recursive: true, force: true });
