@@ -91,6 +91,8 @@ export interface LocalApiOptions {
   region?: string;
   /** Hostname → address entries for the function containers, like `sam local --add-host`. */
   hosts?: Record<string, string>;
+  /** Receives every function's stdout lines (the offline stack reads their EMF lines). */
+  output?: (line: string) => void;
   quiet?: boolean;
 }
 
@@ -124,6 +126,7 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
         quiet: false,
         ...(options.envVars ? { envVars: options.envVars } : {}),
         ...(options.hosts ? { hosts: options.hosts } : {}),
+        ...(options.output ? { output: options.output } : {}),
       }),
     ),
   );

@@ -206,17 +206,35 @@ export class MetricsCollector {
   }
 }
 
+/** Taps removed while a later one still called through them: what each one wrapped. */
+const removedTaps = new Map<typeof process.stdout.write, typeof process.stdout.write>();
+
 /**
- * Feeds everything this process writes to stdout to `write` as well (the functions that run in this
- * process write their EMF lines there, as in Lambda). Returns the function that removes the tap.
+ * Feeds everything this process writes to stdout to `write` as well (for functions run in this
+ * process, which write their EMF lines there, as in Lambda; the offline stack's runtimes pass their
+ * lines to its own collector instead). Returns the function that removes the tap, in any order.
  */
 export function tapStdout(write: (chunk: string | Uint8Array) => void): () => void {
   const original = process.stdout.write;
-  process.stdout.write = function tapped(this: NodeJS.WriteStream, chunk: unknown, ...rest: unknown[]) {
-    if (typeof chunk === 'string' || chunk instanceof Uint8Array) write(chunk);
+  let active = true;
+  const tap = function tapped(this: NodeJS.WriteStream, chunk: unknown, ...rest: unknown[]) {
+    if (active && (typeof chunk === 'string' || chunk instanceof Uint8Array)) write(chunk);
     return original.call(this, chunk as string, ...(rest as []));
   } as typeof process.stdout.write;
+  process.stdout.write = tap;
   return () => {
-    if (process.stdout.write !== original) process.stdout.write = original;
+    if (!active) return;
+    active = false;
+    if (process.stdout.write !== tap) {
+      // A later tap calls through this one: it stays a pass-through until that one goes.
+      removedTaps.set(tap, original);
+      return;
+    }
+    let restored = original;
+    for (let next = removedTaps.get(restored); next !== undefined; next = removedTaps.get(restored)) {
+      removedTaps.delete(restored);
+      restored = next;
+    }
+    process.stdout.write = restored;
   };
 }

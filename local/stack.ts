@@ -14,7 +14,7 @@ import {
 import { startUserPoolStandIn, type UserPoolStandIn } from './cognito/user-pool.ts';
 import { ephemeralConfig, type LocalConfig, localParameters, offlineFunctionValues } from './config.ts';
 import { demoPages } from './demo/serve.ts';
-import { MetricsCollector, tapStdout } from './emf.ts';
+import { MetricsCollector } from './emf.ts';
 import { sampleSession } from './fixtures.ts';
 import { type IdmeStandIn, startIdmeStandIn } from './idps/idme.ts';
 import { type IduraStandIn, startIduraStandIn } from './idps/idura.ts';
@@ -87,7 +87,7 @@ export async function startStandIns(config: LocalConfig, options: StackOptions =
       ...(config.tokenLifetimes ? { tokenLifetimes: config.tokenLifetimes } : {}),
       ...(now ? { now } : {}),
       quiet,
-      // Printed (not quiet), the trigger's output reaches this process's stdout, which the stack taps.
+      // The trigger's stdout lines, printed or not: its EMF lines.
       triggerOutput: metrics.writer(),
       // events/session/signed-in.json's user (an IDmeSandbox one), so `sam local invoke` of that
       // sample finds its session.
@@ -196,8 +196,6 @@ export async function startOfflineStack(
 ): Promise<OfflineStack> {
   const clock = { offset: 0 };
   const standIns = await startStandIns(config, { now: () => Date.now() + clock.offset, ...options });
-  // The functions' runtimes pass their output lines to this process's stdout: their EMF lines.
-  const untap = tapStdout((chunk) => standIns.metrics.ingestWrite(chunk));
   try {
     const api = await startLocalApi({
       resolver: standIns.template,
@@ -211,6 +209,8 @@ export async function startOfflineStack(
           metricsPage(standIns.metrics, req, res) || demo(req, res);
       })(),
       ...(options.functionHosts ? { hosts: options.functionHosts } : {}),
+      // The functions' stdout lines (printed as sam local prints them): their EMF lines, this stack's own.
+      output: (line) => standIns.metrics.ingestWrite(line),
       quiet: options.quiet ?? true,
     });
     return {
@@ -222,13 +222,11 @@ export async function startOfflineStack(
         standIns.userPool.setTriggerClockOffset(ms);
       },
       close: async () => {
-        untap();
         await api.close();
         await standIns.close();
       },
     };
   } catch (error) {
-    untap();
     await standIns.close();
     throw error;
   }

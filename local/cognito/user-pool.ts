@@ -83,7 +83,7 @@ export interface UserPoolStandInOptions {
   readonly quiet?: boolean;
   /** Values for the trigger function's declared variables, like `sam local --env-vars`. */
   readonly triggerEnvironment?: Readonly<Record<string, string>>;
-  /** Receives the trigger function's stdout when quiet (the offline stack collects its metrics). */
+  /** Receives the trigger function's stdout lines, quiet or not (the offline stack collects its metrics). */
   readonly triggerOutput?: (chunk: string | Uint8Array) => void;
   /** Cognito's wait for each trigger attempt (default 5000 ms); tests shorten it. */
   readonly triggerWaitMs?: number;

@@ -39,7 +39,7 @@ export interface RuntimeOptions {
   quiet: boolean;
   /** Hostname → address entries, like `sam local --add-host`. */
   hosts?: Record<string, string>;
-  /** Receives the function's stdout lines when quiet. */
+  /** Receives the function's stdout lines (its EMF lines), quiet or not. */
   output?: (line: string) => void;
 }
 
@@ -143,7 +143,7 @@ export class FunctionRuntime {
         const text = mark < 0 ? line : line.slice(0, mark);
         if (mark < 0 || text !== '') {
           if (!quiet) process.stdout.write(`${text}\n`);
-          else this.options.output?.(`${text}\n`);
+          this.options.output?.(`${text}\n`);
         }
         if (mark < 0) return;
         const id = Number(line.slice(mark + FLUSH_MARK.length));

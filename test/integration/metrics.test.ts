@@ -20,10 +20,11 @@ after(async () => {
   await stack?.close();
 });
 
-/** Totals by metric and dimensions, once the lines written so far have been read. */
+/**
+ * Totals by metric and dimensions. A runtime answers an invocation only once the lines it wrote
+ * have been passed on (local/lambda/runtime.ts), so nothing is still on its way.
+ */
 async function emitted(): Promise<Record<string, number>> {
-  // Lines from the trigger's worker arrive through a stream: let it drain.
-  await new Promise((resolve) => setTimeout(resolve, 100));
   assert.deepEqual(stack.metrics.invalid, [], 'every EMF line is valid');
   const totals = stack.metrics.totals({ omit: ['service'], namespace: 'FederationBroker' });
   for (const point of stack.metrics.datapoints) assert.equal(point.dimensions.service, 'federation-broker');
@@ -168,6 +169,24 @@ describe('metrics of the offline stack', { concurrency: false }, () => {
         ),
       ),
     );
+  });
+});
+
+describe('two stacks in one process', () => {
+  it('each counts only its own functions’ lines', async () => {
+    const other = await startEphemeralStack();
+    try {
+      stack.metrics.clear();
+      const result = await fetch(`${stack.api.url}/credentials`, {
+        headers: { authorization: 'Bearer not.a.token' },
+      });
+      await result.arrayBuffer();
+      assert.equal(result.status, 401);
+      assert.deepEqual(sorted(await emitted()), sorted(response('/credentials', 401, 'malformed_token')));
+      assert.deepEqual(other.metrics.datapoints, [], 'the other stack saw none of them');
+    } finally {
+      await other.close();
+    }
   });
 });
 
