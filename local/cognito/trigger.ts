@@ -238,7 +238,11 @@ export class TriggerRunner {
   }
 
   setClockOffset(ms: number): void {
-    void this.runtime.then((runtime) => runtime.setClockOffset(ms));
+    // A failed build is reported by start() and invoke(), not here.
+    this.runtime.then(
+      (runtime) => runtime.setClockOffset(ms),
+      () => {},
+    );
   }
 
   /**

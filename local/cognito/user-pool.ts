@@ -198,7 +198,18 @@ export async function startUserPoolStandIn(options: UserPoolStandInOptions): Pro
       else res.end();
     });
   });
-  const port = await listen(server, options.port ?? 0, host, 'user pool stand-in');
+  const port = await listen(server, options.port ?? 0, host, 'user pool stand-in').catch(
+    async (error: unknown) => {
+      await trigger?.close();
+      throw error;
+    },
+  );
+  const abandon = async (error: unknown): Promise<never> => {
+    await Promise.all([closeServer(server), trigger?.close()]);
+    throw error;
+  };
+  // The trigger's container starts with the stand-in (a build error stops it here).
+  await trigger?.start().catch(abandon);
   const url = `http://${publicHost}:${port}`;
   const issuer = `${url}/${userPoolId}`;
   const upstreamOptions = {
@@ -218,8 +229,7 @@ export async function startUserPoolStandIn(options: UserPoolStandInOptions): Pro
   try {
     for (const [name, idp] of Object.entries(options.upstream ?? {})) setUpstream(name, idp);
   } catch (error) {
-    await closeServer(server);
-    throw error;
+    await abandon(error);
   }
 
   const calls: Record<string, number> = {};
@@ -248,8 +258,7 @@ export async function startUserPoolStandIn(options: UserPoolStandInOptions): Pro
   try {
     for (const known of options.knownSessions ?? []) seedSession(runtime, known);
   } catch (error) {
-    await closeServer(server);
-    throw error;
+    await abandon(error);
   }
 
   // Sign-ins (origin_jti) whose tokens a global sign-out ended. Kept apart from revokedOrigins,

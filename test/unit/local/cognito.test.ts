@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
@@ -765,6 +766,26 @@ describe('user pool stand-in with other options or a modified template', { concu
     } finally {
       await stack.close();
     }
+  });
+
+  it('builds and starts the trigger with the stand-in: a build error stops it, its port closed again', async () => {
+    const template = readTemplate();
+    const fn = template.Resources.PreTokenGenerationFunction;
+    assert.ok(fn?.Metadata);
+    fn.Metadata.BuildProperties = { EntryPoints: ['test/unit/local/no-such-trigger.ts'] };
+    const port = await freePort();
+    const started = startPool(idps, { template: resolver(template), port });
+    // A pool that started anyway is closed, so the failure is the assertion's, not a hang.
+    await assert.rejects(
+      started.then((pool) => pool.close()),
+      /esbuild failed/,
+    );
+    const server = createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', resolve);
+    });
+    await new Promise((resolve) => server.close(resolve));
   });
 
   it('puts a thrown trigger error in error_description', async () => {
