@@ -19,7 +19,7 @@ import { sampleSession } from './fixtures.ts';
 import { type IdmeStandIn, startIdmeStandIn } from './idps/idme.ts';
 import { type IduraStandIn, startIduraStandIn } from './idps/idura.ts';
 import { onFreePort } from './net.ts';
-import { readTemplate, TemplateResolver } from './template.ts';
+import { type RawTemplate, readTemplate, TemplateResolver } from './template.ts';
 
 export interface StandIns {
   config: LocalConfig;
@@ -52,6 +52,8 @@ export interface StackOptions {
   /** Clock of the stand-ins (epoch ms); the stack's own clock (real time + its offset) by default. */
   now?: () => number;
   quiet?: boolean;
+  /** The SAM template (the doctor's `--template`); template.yaml by default. */
+  template?: RawTemplate;
 }
 
 /** Everything but the broker's API: what `sam local start-api` needs beside it. */
@@ -61,7 +63,7 @@ export async function startStandIns(config: LocalConfig, options: StackOptions =
   const now = options.now;
   const metrics = new MetricsCollector();
   try {
-    const template = new TemplateResolver(readTemplate(), {
+    const template = new TemplateResolver(options.template ?? readTemplate(), {
       region: config.region,
       parameters: localParameters(config),
     });

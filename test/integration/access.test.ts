@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { repoRoot } from '../../local/api.ts';
+import { readTemplate } from '../../local/template.ts';
 import {
   type AccessRow,
   accessMatrix,
@@ -90,6 +91,27 @@ describe('access matrix of the offline identities', () => {
     assert.ok(
       readme.includes(renderAccessMarkdown(rows)),
       `README.md should contain, verbatim:\n${renderAccessMarkdown(rows)}`,
+    );
+  });
+});
+
+describe('the access matrix of another template (--template)', () => {
+  it('takes the principal tags from that template, not from template.yaml', async () => {
+    const template = readTemplate();
+    const tags = template.Resources.IdentityPoolPrincipalTags?.Properties as {
+      PrincipalTags: Record<string, string>;
+    };
+    tags.PrincipalTags.assurance = 'idp_env';
+    const [row] = await accessMatrix({
+      template,
+      subjects: [{ label: 'idme veteran', kind: 'idme', identity: 'veteran' }],
+    });
+    assert.deepEqual(
+      { tags: { ...row?.principalTags }, decisions: row?.decisions.join(' ') },
+      {
+        tags: { idp: 'idme', idp_env: 'sandbox', assurance: 'sandbox', affiliations: 'military:veteran' },
+        decisions: 'allow allow deny deny deny',
+      },
     );
   });
 });

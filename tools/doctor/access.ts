@@ -250,7 +250,11 @@ export async function accessMatrix(
   options: { template?: RawTemplate; subjects?: readonly AccessSubject[] } = {},
 ): Promise<AccessRow[]> {
   const policies = authenticatedRolePolicies(options.template);
-  const standIns = await startStandIns(ephemeralConfig(await freePort()), { quiet: true });
+  // The same template for the policies and for the stand-ins (trigger, attribute mapping, tags).
+  const standIns = await startStandIns(ephemeralConfig(await freePort()), {
+    quiet: true,
+    ...(options.template ? { template: options.template } : {}),
+  });
   try {
     const rows: AccessRow[] = [];
     for (const subject of options.subjects ?? ACCESS_SUBJECTS) {

@@ -38,7 +38,7 @@ export interface DoctorDeps {
   readonly exists: (path: string) => boolean;
   readonly processEnv: Env;
   readonly deployedClients: (region: string, timeoutMs: number) => DeployedClients;
-  readonly startOfflineStack: (config: LocalConfig) => Promise<OfflineStack>;
+  readonly startOfflineStack: (config: LocalConfig, template: RawTemplate) => Promise<OfflineStack>;
   /** Starts each function alone with its declared variables (function-env.ts). */
   readonly checkFunctions: (
     templateFile: string,
@@ -70,10 +70,10 @@ export function defaultDeps(): DoctorDeps {
       const resolver = new TemplateResolver(readTemplate(templateFile), { region, parameters });
       return checkFunctionEnvironments(resolver, region);
     },
-    startOfflineStack: async (config) => {
-      // Loaded on demand: the stand-ins bring oidc-provider and worker threads.
+    startOfflineStack: async (config, template) => {
+      // Loaded on demand: the stand-ins bring oidc-provider and the functions' runtimes.
       const { startEphemeralStack } = await import('../../local/stack.ts');
-      return startEphemeralStack(config);
+      return startEphemeralStack(config, { template });
     },
   };
 }
@@ -306,7 +306,7 @@ async function runOffline(
   }
   const checkOptions = { template, fetch: deps.fetch, timeoutMs: options.timeoutMs };
   if (options.start) {
-    const stack = await deps.startOfflineStack(config);
+    const stack = await deps.startOfflineStack(config, template);
     try {
       sink.sources.push(
         `an offline stack started for this check (${configLabel}, free ports; API ${stack.api.url})`,
