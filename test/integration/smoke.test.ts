@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { repoRoot } from '../../local/api.ts';
+import { localParameters } from '../../local/config.ts';
 import { type OfflineStack, startEphemeralStack } from '../../local/stack.ts';
+import { readTemplate, TemplateResolver } from '../../local/template.ts';
 import { runSmoke, type SmokeResult } from '../../tools/smoke/checks.ts';
 import { targetFromOfflineStack } from '../../tools/smoke/target.ts';
 
@@ -94,6 +96,27 @@ describe('the smoke test against a broken offline stack', () => {
     assert.equal(results.find((r) => r.check === 'credentials.untrusted-issuer')?.ok, true);
     assert.equal(results.find((r) => r.check === 'user-pool.discovery')?.ok, true);
     for (const failure of failed(results)) assert.ok(failure.fix, `${failure.check} has no fix`);
+  });
+});
+
+describe('the smoke test against a stand-in that sends another client id than the template', () => {
+  it('fails the hosted UI check, naming both and the parameter to fix', async () => {
+    const stack = await startEphemeralStack({ logLevel: 'error' });
+    try {
+      // The stack's pool sends the offline parameter (cognito-offline); the target expects another.
+      const template = new TemplateResolver(readTemplate(), {
+        region: stack.config.region,
+        parameters: { ...localParameters(stack.config), IdmeClientId: 'issued-by-idme' },
+      });
+      const results = await runSmoke(targetFromOfflineStack({ ...stack, template }));
+      const hostedUi = results.find((r) => r.check === 'hosted-ui.IDmeSandbox');
+      assert.equal(hostedUi?.ok, false);
+      assert.match(hostedUi?.detail ?? '', /client_id cognito-offline, expected issued-by-idme/);
+      assert.match(hostedUi?.fix ?? '', /client id parameter/);
+      assert.equal(results.find((r) => r.check === 'hosted-ui.IduraTest')?.ok, true);
+    } finally {
+      await stack.close();
+    }
   });
 });
 

@@ -132,8 +132,8 @@ export function targetFromOfflineStack(stack: OfflineStack, label = 'the offline
   const providers = templateProviders(stack.template).map((p) => ({
     name: String(stack.template.resource(p.logicalId).Properties.ProviderName),
     issuer: upstream[p.logicalId]?.issuer ?? p.issuer,
-    // The user pool stand-in's client at the IdP stand-ins (local/stack.ts).
-    clientId: 'cognito-offline',
+    // What the template has Cognito send (its client id parameter): the stand-in must send the same.
+    clientId: p.clientId,
     scopes: p.scopes,
   }));
   return {
