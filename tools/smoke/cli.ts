@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { startEphemeralStack } from '../../local/stack.ts';
+import { UsageError } from '../doctor/args.ts';
 import { renderSmoke, runSmoke } from './checks.ts';
 import { readStackTarget } from './stack.ts';
 import { TargetError, targetFromOfflineStack } from './target.ts';
@@ -27,8 +28,6 @@ fails, 2 for a usage mistake.
   --offline                 start an offline stack on free ports, check it, stop it
   --help                    this text
 `;
-
-export class UsageError extends Error {}
 
 export interface SmokeArgs {
   readonly help: boolean;

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { mockClient } from 'aws-sdk-client-mock';
-import { parseSmokeArgs, UsageError } from '../../../tools/smoke/cli.ts';
+import { UsageError } from '../../../tools/doctor/args.ts';
+import { parseSmokeArgs } from '../../../tools/smoke/cli.ts';
 import { readStackTarget } from '../../../tools/smoke/stack.ts';
 import { TargetError } from '../../../tools/smoke/target.ts';
 
