@@ -8,7 +8,16 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, parse, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -97,11 +106,28 @@ function hashFiles(files: readonly string[]): string {
 const sha = (text: string): string => createHash('sha256').update(text).digest('hex').slice(0, 16);
 
 /**
- * Where built artifacts are cached: the system's temporary directory, never under the
- * repository, whose node_modules Node would otherwise find from a bundle by walking up directories.
+ * Where built artifacts are cached: this user's directory in the system's temporary directory
+ * (the stack and the tests run what they find there, so it is refused unless it is a real
+ * directory of this user's that nobody else may write to), never under the repository, whose
+ * node_modules Node would otherwise find from a bundle by walking up directories.
+ *
+ * @throws Error when the directory is someone else's, a link, or group- or world-writable.
  */
-export function artifactRoot(): string {
-  const root = join(tmpdir(), 'federation-broker-artifacts', sha(repoRoot));
+export function artifactRoot(base = tmpdir()): string {
+  const uid = process.getuid?.();
+  const own = join(base, `federation-broker-artifacts-${uid ?? 'user'}`);
+  try {
+    mkdirSync(own, { mode: 0o700 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  const stat = lstatSync(own);
+  if (!stat.isDirectory() || (uid !== undefined && stat.uid !== uid) || (stat.mode & 0o022) !== 0) {
+    throw new Error(
+      `${own} is not a directory of this user's that only this user may write to: remove it (built functions are cached there)`,
+    );
+  }
+  const root = join(own, sha(repoRoot));
   for (let dir = root; dir !== dirname(dir); dir = dirname(dir)) {
     if (existsSync(join(dir, 'node_modules'))) {
       throw new Error(
