@@ -92,10 +92,7 @@ const asBool = (value: Json | undefined, fallback: boolean): boolean =>
  *
  * @throws Error when the template has no (or several) user pools, or a trigger cannot be located.
  */
-export function readPoolConfig(
-  template: TemplateResolver,
-  _options: { region: string } = { region: 'us-east-1' },
-): PoolConfig {
+export function readPoolConfig(template: TemplateResolver): PoolConfig {
   const pools = template.resourcesOfType('AWS::Cognito::UserPool');
   const userPoolLogicalId = pools[0];
   if (userPoolLogicalId === undefined || pools.length > 1) {

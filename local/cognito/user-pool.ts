@@ -151,7 +151,7 @@ export async function startUserPoolStandIn(options: UserPoolStandInOptions): Pro
   const userPoolId = options.userPoolId ?? `${region}_OfflinePool`;
   const now = options.now ?? Date.now;
   const quiet = options.quiet ?? true;
-  const config = readPoolConfig(options.template, { region });
+  const config = readPoolConfig(options.template);
   const clients = new Map<string, AppClient>();
   const defaultTemplateClient = [...config.clients.keys()][0];
   for (const client of options.clients) {

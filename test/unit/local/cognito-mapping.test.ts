@@ -11,7 +11,7 @@ import { lambdaFunction } from '../../../local/lambda/functions.ts';
 import { readTemplate } from '../../../local/template.ts';
 import { resolver } from './cognito-support.ts';
 
-const config = readPoolConfig(resolver(), { region: 'us-east-1' });
+const config = readPoolConfig(resolver());
 const idme = config.providers.get('IDmeSandbox') as ProviderConfig;
 const idura = config.providers.get('IduraTest') as ProviderConfig;
 const client = config.clients.get('UserPoolClient') as AppClientTemplate;
@@ -69,17 +69,14 @@ describe('pool configuration from template.yaml', () => {
     };
     pool.LambdaConfig.PreTokenGenerationConfig.LambdaArn =
       'arn:aws:lambda:us-east-1:123456789012:function:PreTokenGenerationFunction';
-    assert.equal(
-      readPoolConfig(resolver(template), { region: 'us-east-1' }).trigger?.functionLogicalId,
-      'PreTokenGenerationFunction',
-    );
+    assert.equal(readPoolConfig(resolver(template)).trigger?.functionLogicalId, 'PreTokenGenerationFunction');
   });
 
   it('has no trigger when the pool configures none', () => {
     const template = readTemplate();
     const pool = template.Resources.UserPool?.Properties as { LambdaConfig?: unknown };
     delete pool.LambdaConfig;
-    assert.equal(readPoolConfig(resolver(template), { region: 'us-east-1' }).trigger, undefined);
+    assert.equal(readPoolConfig(resolver(template)).trigger, undefined);
   });
 });
 
