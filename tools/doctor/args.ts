@@ -52,7 +52,8 @@ Modes (one of):
                             stand-ins (discovery, JWKS, a real sign-in per IdP, GetId with the
                             logins key); loopback http is accepted there and flagged [offline only]
   --stack <name>            the deployed stack, read with the Cognito SDK (needs AWS credentials
-                            allowed cognito-idp:Describe*/List* and cognito-identity:DescribeIdentityPool)
+                            allowed cognito-idp:Describe*/List*, cognito-identity:DescribeIdentityPool
+                            and, without --identity-pool-id, cognito-identity:ListIdentityPools)
 
 Template mode:
   --template <file>         the SAM template (default: template.yaml at the repository root)
@@ -68,8 +69,8 @@ Template mode:
 Deployed mode:
   --stack <name>            the stack name; its pools and app client are found by the names the
                             template gives them (<stack>-users, <stack>-broker, <stack>_identities).
-                            @aws-sdk/client-cloudformation is not a dependency, so the doctor does not
-                            read DescribeStackResources: when the names differ, pass the ids below.
+                            The doctor calls Cognito only, not CloudFormation's DescribeStackResources:
+                            when the names differ, pass the ids below.
   --user-pool-id <id>       the user pool id (stack output UserPoolId), e.g. us-east-1_AbC123
   --client-id <id>          the app client id (stack output UserPoolClientId)
   --identity-pool-id <id>   the identity pool id (stack output IdentityPoolId), e.g. us-east-1:0f4c…

@@ -3,9 +3,10 @@
  * aws-sdk-client-mock): DescribeUserPool, ListIdentityProviders + DescribeIdentityProvider,
  * DescribeUserPoolClient and DescribeIdentityPool.
  *
- * The stack's physical ids would come from CloudFormation, but @aws-sdk/client-cloudformation is not
- * a dependency: they are given as flags, or found by the names template.yaml gives the resources
- * (`<stack>-users`, `<stack>-broker`, `<stack>_identities`) with the List* calls.
+ * The stack's physical ids would come from CloudFormation, but the doctor calls Cognito only (its
+ * runtime dependencies, and no CloudFormation permission): they are given as flags, or found by the
+ * names template.yaml gives the resources (`<stack>-users`, `<stack>-broker`, `<stack>_identities`)
+ * with the List* calls.
  */
 import {
   type CognitoIdentityClient,
