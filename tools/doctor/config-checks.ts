@@ -87,10 +87,15 @@ const value = (env: Env, name: string): string | undefined => {
 /** Every configuration check on one environment. */
 export function checkBrokerConfig(rawEnv: Env, context: ConfigCheckContext): ConfigCheckResult {
   const findings: Finding[] = [];
-  const env: Env =
-    value(rawEnv, 'AWS_REGION') === undefined && context.defaultRegion !== undefined
-      ? { ...rawEnv, AWS_REGION: context.defaultRegion }
-      : rawEnv;
+  const env: Env = {
+    ...rawEnv,
+    ...(value(rawEnv, 'AWS_REGION') === undefined && context.defaultRegion !== undefined
+      ? { AWS_REGION: context.defaultRegion }
+      : {}),
+    // Offline the functions run as sam local runs them, which sets AWS_SAM_LOCAL (the parsers then
+    // accept plain http to the stand-ins' *.localhost names, as in `npm run start:stand-ins`).
+    ...(context.offline ? { AWS_SAM_LOCAL: 'true' } : {}),
+  };
   const seen = new Set<string>();
   const report = (id: string, problems: string[], what: string): void => {
     const fresh = problems.filter((p) => !seen.has(p) && !p.startsWith('ALLOWED_ORIGINS entry'));

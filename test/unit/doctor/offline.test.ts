@@ -5,11 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { localConfig } from '../../../local/config.ts';
+import { ephemeralConfig, localConfig } from '../../../local/config.ts';
 import { freePort } from '../../../local/net.ts';
-import { type OfflineStack, startEphemeralStack } from '../../../local/stack.ts';
+import { type OfflineStack, startEphemeralStack, startStandIns } from '../../../local/stack.ts';
 import { type Json, readTemplate } from '../../../local/template.ts';
 import { parseDoctorArgs } from '../../../tools/doctor/args.ts';
+import { checkBrokerConfig } from '../../../tools/doctor/config-checks.ts';
 import type { Fetch } from '../../../tools/doctor/net.ts';
 import {
   checkOfflineStack,
@@ -32,6 +33,22 @@ after(async () => {
 });
 
 const port = (url: string) => Number(new URL(url).port);
+
+describe('doctor --offline: the sam local layout (npm run start:stand-ins)', () => {
+  it('accepts the stand-ins named cognito.localhost over plain http, as sam local runs the functions', async () => {
+    const standIns = await startStandIns(ephemeralConfig(0, { cognitoHost: 'cognito.localhost' }));
+    try {
+      const { findings } = checkBrokerConfig(standIns.functionEnv, {
+        offline: true,
+        defaultRegion: 'us-east-1',
+      });
+      assertNoErrors(findings);
+      assertSeverity(findings, 'config.credentials', 'ok');
+    } finally {
+      await standIns.close();
+    }
+  });
+});
 
 describe('doctor --offline: the stack set up correctly', () => {
   it('finds no error, and signs in through both IdPs', async () => {
