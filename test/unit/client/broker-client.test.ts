@@ -135,6 +135,9 @@ describe('credential provider', () => {
     const { fetch, calls } = scripted(credentialsAnswer(expiresAt), credentialsAnswer(expiresAt));
     const provider = brokerCredentials({ baseUrl: base, fetch, now: () => now });
     await provider();
+    now = expiresAt - 5 * 60_000 - 1; // one millisecond before the window: still cached
+    await provider();
+    assert.equal(calls.length, 1);
     now = expiresAt - 5 * 60_000 + 1;
     await provider();
     assert.equal(calls.length, 2);
