@@ -19,17 +19,12 @@ const config = parseCallbackConfig(authEnv());
 const loginConfig = parseLoginConfig(authEnv());
 const forbidden = /eyJ|GARY|TWINKLE|1970-10-10|Gary\.Twinkle|refresh_token|code_verifier/;
 
-async function signInWithLog(tamperState = false) {
-  const pool = await createFakeUserPool();
-  const lines: string[] = [];
-  const log = createLogger({ write: (line) => lines.push(line) });
-  const started = await startLogin(
-    { provider: 'IDmeSandbox', returnTo: '/' },
-    { config: loginConfig, keyring, nowSeconds: pool.clock.now },
-  );
-  const query = pool.authorize(started.location);
-  if (tamperState) query.set('state', 'x');
-  const deps = {
+/** completeLogin's dependencies as the callback handler wires them, against the fake user pool. */
+function callbackDeps(
+  pool: Awaited<ReturnType<typeof createFakeUserPool>>,
+  log: ReturnType<typeof createLogger>,
+) {
+  return {
     config,
     keyring,
     tokenEndpoint: createTokenEndpoint(config, {
@@ -42,6 +37,19 @@ async function signInWithLog(tamperState = false) {
     nowSeconds: pool.clock.now,
     log,
   };
+}
+
+async function signInWithLog(tamperState = false) {
+  const pool = await createFakeUserPool();
+  const lines: string[] = [];
+  const log = createLogger({ write: (line) => lines.push(line) });
+  const started = await startLogin(
+    { provider: 'IDmeSandbox', returnTo: '/' },
+    { config: loginConfig, keyring, nowSeconds: pool.clock.now },
+  );
+  const query = pool.authorize(started.location);
+  if (tamperState) query.set('state', 'x');
+  const deps = callbackDeps(pool, log);
   const outcome = await completeLogin(callbackEvent(query, [pairOf(started.setCookie)]), deps).catch(
     (e: unknown) => e,
   );
@@ -91,19 +99,10 @@ describe('audit lines', () => {
       error_description: 'invalid token_type in idp oauth response',
       state,
     });
-    await completeLogin(callbackEvent(query, [pairOf(started.setCookie)]), {
-      config,
-      keyring,
-      tokenEndpoint: createTokenEndpoint(config, {
-        clientSecret: async () => testClientSecret,
-        fetch: pool.fetch,
-      }),
-      verifier: createIdTokenVerifier(config, pool.fetch),
-      usedStates: new BoundedCache<string, true>(10),
-      identityClient,
-      nowSeconds: pool.clock.now,
-      log: createLogger({ write: (line) => lines.push(line) }),
-    });
+    await completeLogin(
+      callbackEvent(query, [pairOf(started.setCookie)]),
+      callbackDeps(pool, createLogger({ write: (line) => lines.push(line) })),
+    );
     const detail = lines.map((l) => JSON.parse(l)).find((l) => l.checks !== undefined);
     assert.ok(detail, lines.join('\n'));
     assert.equal(detail.error, 'idp_userinfo_not_json');
