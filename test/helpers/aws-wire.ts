@@ -66,3 +66,41 @@ export function transportReplay(answers: Answer[], sent: UpstreamRequest[] = [])
   };
   return { sent, transport, requests: () => sent.length };
 }
+
+/** What one client call came to: its value or its error (observeError), and the requests it sent. */
+export type Observed = { value?: Record<string, unknown>; error?: Record<string, unknown>; requests: number };
+
+/**
+ * The one intended difference: for an answer that is not JSON the SDK's message quotes the answer's
+ * text; the broker's does not (a GetSecretValue answer cut short would quote the secret into a logged
+ * message). Everything else about that error is compared.
+ */
+export const comparable = (observed: Observed): Observed =>
+  observed.error?.name === 'SyntaxError'
+    ? { ...observed, error: { ...observed.error, message: 'not compared' } }
+    : observed;
+
+/** Transport failures every JSON 1.1 client meets alike, after `success` where one is retried. */
+export function transportCases(success: Answer): Array<{ name: string; answers: Answer[] }> {
+  return [
+    { name: '503 with an empty body, then success', answers: [{ status: 503, body: '' }, success] },
+    {
+      name: '503 with an empty body, twice',
+      answers: [
+        { status: 503, body: '' },
+        { status: 503, body: '' },
+      ],
+    },
+    {
+      name: 'a 502 answer that is not JSON, twice',
+      answers: [
+        { status: 502, body: 'Bad Gateway' },
+        { status: 502, body: 'Bad Gateway' },
+      ],
+    },
+    { name: 'a 200 answer that is not JSON', answers: [{ status: 200, body: '<html>proxy</html>' }] },
+    { name: 'a 400 answer without an error type', answers: [{ status: 400, body: '{}' }] },
+    { name: 'a dropped connection, then success', answers: [{ network: 'ECONNRESET' }, success] },
+    { name: 'refused twice', answers: [{ network: 'ECONNREFUSED' }, { network: 'ECONNREFUSED' }] },
+  ];
+}

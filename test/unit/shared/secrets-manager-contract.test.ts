@@ -16,9 +16,12 @@ import { createGetSecretValue } from '../../../functions/shared/secrets-manager.
 import type { UpstreamRequest } from '../../../functions/shared/upstream-http.ts';
 import {
   type Answer,
+  comparable,
   jsonAnswer as json,
+  type Observed,
   observeError,
   sdkReplay,
+  transportCases,
   transportReplay,
 } from '../../helpers/aws-wire.ts';
 
@@ -93,38 +96,8 @@ const cases: Array<{ name: string; answers: Answer[] }> = [
       serviceError(400, 'ThrottlingException', 'Rate exceeded'),
     ],
   },
-  { name: '503 with an empty body, then success', answers: [{ status: 503, body: '' }, success] },
-  { name: 'a dropped connection, then success', answers: [{ network: 'ECONNRESET' }, success] },
-  { name: 'a 200 answer that is not JSON', answers: [{ status: 200, body: '<html>proxy</html>' }] },
-  { name: 'a 400 answer without an error type', answers: [{ status: 400, body: '{}' }] },
-  {
-    name: 'a 502 answer that is not JSON, twice',
-    answers: [
-      { status: 502, body: 'Bad Gateway' },
-      { status: 502, body: 'Bad Gateway' },
-    ],
-  },
-  {
-    name: '503 with an empty body, twice',
-    answers: [
-      { status: 503, body: '' },
-      { status: 503, body: '' },
-    ],
-  },
-  { name: 'refused twice', answers: [{ network: 'ECONNREFUSED' }, { network: 'ECONNREFUSED' }] },
+  ...transportCases(success),
 ];
-
-type Observed = { value?: Record<string, unknown>; error?: Record<string, unknown>; requests: number };
-
-/**
- * The one intended difference: for an answer that is not JSON the SDK's message quotes the answer's
- * text; the broker's does not (a GetSecretValue answer cut short would quote the secret into a logged
- * message). Everything else about that error is compared.
- */
-const comparable = (observed: Observed): Observed =>
-  observed.error?.name === 'SyntaxError'
-    ? { ...observed, error: { ...observed.error, message: 'not compared' } }
-    : observed;
 
 async function throughSdk(answers: Answer[]): Promise<Observed> {
   const replay = sdkReplay(answers);
